@@ -1,0 +1,109 @@
+"""Achieved RTO per client site: from the fault to the first good op that stays good."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
+from typing import Literal
+
+from sim.checkers.incident import fault_start
+from sim.checkers.lineage import LineageTree
+from sim.history import History
+
+INF = float("inf")
+
+OpKind = Literal["write", "read"]
+# (t_invoke, t_complete, good) for one op; tuples because a site holds thousands of them.
+Attempt = tuple[float, float, bool]
+
+
+def site_attempts(
+    history: History, tree: LineageTree, t_from: float = -INF
+) -> dict[str, dict[str, list[Attempt]]]:
+    """The ops invoked before the horizon and completed at or after `t_from`, by kind then
+    site, each marked good when acknowledged within `slow_s` at a position the final state
+    holds. A site with ops of a kind is listed under it even if none completed after `t_from`.
+
+    Why both kinds at once: this is a pass over every op, the costliest step of `check_all`;
+    and why `t_from`: an RTO never looks at an op completed before the fault.
+    """
+    t_end = float(history.meta["t_observe_end"])
+    slow_s = float(history.meta["slow_s"])
+    get_limit = tree.limit.get
+    kinds: dict[str, dict[str, list[Attempt]]] = {"write": {}, "read": {}}
+    for o in history.ops:
+        ti = o.t_invoke
+        if ti >= t_end:
+            continue
+        sites = kinds[o.f]
+        site = sites.get(o.site)
+        if site is None:
+            site = sites[o.site] = []
+        tc = o.t_complete
+        if tc < t_from:
+            continue
+        if o.outcome == "ok" and tc - ti <= slow_s:
+            lim = get_limit(o.lineage)
+            site.append((ti, tc, lim is not None and o.lsn <= lim))
+        else:
+            site.append((ti, tc, False))
+    return kinds
+
+
+def site_rto_s(attempts: Sequence[Attempt], t_fault: float, stable_s: float, t_end: float) -> float:
+    """One site's RTO: 0 if no op completing after `t_fault` was bad; else from `t_fault` to the
+    first good completion after the first bad invocation that is followed by a `stable_s`
+    window, ending by `t_end`, in which ops were invoked and all were good; inf if none is."""
+    t_bad = min((ti for ti, tc, good in attempts if not good and tc > t_fault), default=None)
+    if t_bad is None:
+        return 0.0
+    t_bad = max(t_fault, t_bad)
+    by_invoke = sorted(attempts)
+    invokes = [a[0] for a in by_invoke]
+    # bad_before[i]: bad ops among the first i by invocation, so a window's bad count is a
+    # difference and each candidate costs two bisects.
+    bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
+    for tc in sorted(tc for _, tc, good in attempts if good and tc >= t_bad):
+        until = tc + stable_s
+        if until > t_end:
+            break
+        i, j = bisect_right(invokes, tc), bisect_right(invokes, until)
+        if j > i and bad_before[j] == bad_before[i]:
+            return tc - t_fault
+    return INF
+
+
+def site_rtos(history: History, tree: LineageTree | None = None) -> dict[str, dict[str, float]]:
+    """The RTO of each site, by op kind ("write", "read") then site name; sites that issued no
+    op of a kind are absent from it; every RTO is 0 without a fault."""
+    if tree is None:
+        tree = LineageTree(history)
+    t_fault = fault_start(history)
+    # Without a fault every RTO is 0 and only the site names are needed.
+    kinds = site_attempts(history, tree, INF if t_fault is None else t_fault)
+    stable_s = float(history.meta["stable_s"])
+    t_end = float(history.meta["t_observe_end"])
+    return {
+        f: {
+            s: 0.0 if t_fault is None else site_rto_s(sites[s], t_fault, stable_s, t_end)
+            for s in sorted(sites)
+        }
+        for f, sites in kinds.items()
+    }
+
+
+def rto_by_site(
+    history: History, f: OpKind = "write", tree: LineageTree | None = None
+) -> dict[str, float]:
+    """The RTO of each site that issued ops of kind `f`, by site name; all 0 without a fault."""
+    return site_rtos(history, tree)[f]
+
+
+def worst_site(by_site: dict[str, float], has_fault: bool) -> tuple[str | None, float]:
+    """The site with the worst RTO (the first by name among equals) and that RTO; with a fault
+    but no site, no site and inf (nothing showed the service up), without a fault 0."""
+    if not by_site:
+        return None, INF if has_fault else 0.0
+    site = min(sorted(by_site), key=lambda s: -by_site[s])
+    return site, by_site[site]

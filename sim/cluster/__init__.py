@@ -1,0 +1,1 @@
+"""The cluster model: simpy processes driven by the topology file."""

@@ -1,0 +1,69 @@
+"""The one place that wires the parts of a cluster together, in a fixed order (simpy breaks
+ties between simultaneous events by creation order, so the order is part of determinism)."""
+
+from __future__ import annotations
+
+from sim.cluster.core import Cluster
+from sim.cluster.failover.lease import LeaseFamily
+from sim.cluster.failover.manual import ManualFamily
+from sim.cluster.node import DbNode
+from sim.cluster.replication import Replication
+from sim.cluster.requests import RequestService
+from sim.cluster.routing import build_router
+from sim.nemesis import Nemesis
+from sim.rng import Stream
+from sim.sampling import sample
+from sim.spec import Scenario, Topology
+from sim.spec.failover import Lease
+from sim.spec.workload import Workload
+from sim.wal import RateSchedule
+from sim.workload import ClientWorkload
+
+
+def write_schedule(spec: Workload, horizon: float, stream: Stream) -> RateSchedule:
+    """The application's WAL rate over the run: steady, plus Poisson bursts."""
+    base = spec.transactions * spec.tx_bytes
+    bursts: list[tuple[float, float, float]] = []
+    if spec.bursts is not None:
+        b = spec.bursts
+        t = stream.exponential(b.every)
+        while t < horizon:
+            length = sample(b.duration, stream)
+            bursts.append((t, length, stream.lognormal(b.wal_rate.median, b.wal_rate.p99)))
+            t += stream.exponential(b.every)
+    return RateSchedule.with_bursts(base, bursts)
+
+
+def build(
+    topology: Topology, scenario: Scenario, seed: int
+) -> tuple[Cluster, ClientWorkload, Nemesis]:
+    """A cluster ready to run: every component created, every process started."""
+    c = Cluster(topology, scenario, seed)
+    c.schedule = write_schedule(
+        topology.workload, scenario.duration + scenario.settle, c.rng("bursts")
+    )
+    primary = topology.database.initial_primary
+    root = c.lineages.root(0.0, primary)
+    for name in topology.hosts_of("db"):
+        node = DbNode(c, name, root, primary=name == primary)
+        if name != primary:
+            node.upstream = primary
+        c.nodes[name] = node
+        c.record_role(name, node.role, root, 0.0)
+    c.replication = Replication(c)
+    c.on_network_change(c.replication.network_changed)
+    if isinstance(topology.failover, Lease):
+        c.controller = LeaseFamily(c, topology.failover)
+    else:
+        c.controller = ManualFamily(c, topology.failover)
+    c.router = build_router(c)
+    c.requests = RequestService(c)
+    workload = ClientWorkload(c, topology.workload)
+    c.workload = workload
+    nemesis = Nemesis(c)
+    c.replication.start()
+    c.controller.start()
+    c.router.start()
+    workload.start()
+    nemesis.start()
+    return c, workload, nemesis

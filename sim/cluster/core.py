@@ -1,0 +1,156 @@
+"""The cluster: the simpy environment, the network, the nodes, and the notifications that keep
+client requests honest when the world changes under them.
+
+Why notifications: a client request is planned analytically when it is issued (its arrival,
+commit, acknowledgement and reply times follow from the state at that moment), so that a
+steady workload costs one simpy event per operation. Anything a request depends on (a host's
+power, a process, a role, a network cut, a replication stream, the sync set, a proxy's view,
+a DNS record) announces its change through `changed()`, and every request still in flight is
+re-planned from that instant.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.cluster.lineage import LineageBook
+from sim.history import Event, History, RoleChange
+from sim.network import Network
+from sim.rng import Streams
+from sim.spec import Scenario, Topology
+from sim.wal import PrimaryLog, RateSchedule
+
+if TYPE_CHECKING:
+    from sim.cluster.node import DbNode
+    from sim.cluster.replication import Replication
+    from sim.cluster.requests import RequestService
+    from sim.cluster.routing import Router, Session
+    from sim.cluster.store import ConsensusStore
+    from sim.workload import ClientWorkload
+
+
+class Controller(ABC):
+    """What every failover family offers the rest of the model."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.c = cluster
+
+    def start(self) -> None:
+        """Create the family's processes."""
+
+    @abstractmethod
+    def reports_primary(self, node: str, prober: str) -> bool | None:
+        """The answer a role health check from host `prober` gets about `node`: True (it is
+        the writable primary), False (it answers no), None (no answer: black hole)."""
+
+    def host_powered(self, host: str, up: bool) -> None:
+        """A host lost or regained power."""
+
+    def db_crashed(self, node: str) -> None:
+        """A database process died on a host that stays up."""
+
+    def restart_db(self, node: str) -> None:
+        """The service manager restarts a crashed database process in its last role (a
+        family whose agent manages the process overrides this)."""
+        db = self.c.nodes[node]
+        if db.process == "stopped" and db.busy is None and db.host_up:
+            self.c.env.process(db.start(as_primary=db.log is not None, upstream=db.upstream))
+
+    def heal(self) -> None:
+        """The incident is over: every fault has healed; rejoin by the family's rule."""
+
+
+class Cluster:
+    """Everything one run's model is made of."""
+
+    def __init__(self, topology: Topology, scenario: Scenario, seed: int) -> None:
+        self.env = simpy.Environment()
+        self.topo = topology
+        self.scenario = scenario
+        self.seed = seed
+        self.rng = Streams(seed)
+        self.history = History()
+        self.net = Network(topology, self.rng("network"))
+        self._order = {name: i for i, name in enumerate(self.net.hosts())}
+        self.lineages = LineageBook(self.history)
+        self.schedule: RateSchedule = RateSchedule.steady(0.0)
+        # Every primary term's log, for the position samples of the history.
+        self.logs: list[tuple[str, PrimaryLog]] = []
+        self.nodes: dict[str, DbNode] = {}
+        self.replication: Replication
+        self.store: ConsensusStore | None = None
+        self.controller: Controller
+        self.router: Router
+        self.requests: RequestService
+        self.workload: ClientWorkload
+        self._listeners: list[Callable[[], None]] = []
+        self._power_gen: dict[str, int] = {}
+        self._network_listeners: list[Callable[[], None]] = []
+
+    # --- ordering and recording ------------------------------------------------------------
+
+    def order(self, host: str) -> int:
+        """A host's position in the file: iterate in this order, never over sets."""
+        return self._order[host]
+
+    def event(self, name: str, node: str, detail: str = "") -> None:
+        self.history.events.append(Event(self.env.now, name, node, detail))
+
+    def record_role(self, node: str, role: str, lineage: int, lsn: float) -> None:
+        self.history.roles.append(RoleChange(self.env.now, node, role, lineage, round(lsn)))
+
+    # --- change notifications ------------------------------------------------------------
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever something a client request depends on changes."""
+        self._listeners.append(listener)
+
+    def on_network_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever reachability between hosts changes."""
+        self._network_listeners.append(listener)
+
+    def workload_sessions(self) -> list[Session]:
+        """Every client session open now (a proxy closes some of them)."""
+        return self.workload.sessions()
+
+    def changed(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    def network_changed(self) -> None:
+        for listener in self._network_listeners:
+            listener()
+        self.changed()
+
+    # --- power ---------------------------------------------------------------------------
+
+    def power_off(self, host: str) -> None:
+        """The host stops: it black-holes packets and its processes die."""
+        if not self.net.up[host]:
+            return
+        self.net.power(host, False)
+        self._power_gen[host] = self._power_gen.get(host, 0) + 1
+        if host in self.nodes:
+            self.nodes[host].crash(host_down=True)
+        self.controller.host_powered(host, False)
+        self.network_changed()
+
+    def power_on(self, host: str) -> Any:
+        """Boot the host; its services start once it is up (a simpy process)."""
+        return self.env.process(self._boot(host))
+
+    def _boot(self, host: str) -> Any:
+        gen = self._power_gen.get(host, 0)
+        if self.net.up[host]:
+            return
+        yield self.env.timeout(self.topo.boot)
+        if self.net.up[host] or gen != self._power_gen.get(host, 0):
+            return
+        self.net.power(host, True)
+        self.event("host_up", host)
+        self.controller.host_powered(host, True)
+        self.network_changed()

@@ -1,0 +1,145 @@
+"""The `manual` failover family: monitoring pages a human, who follows a runbook.
+
+Monitoring watches the primary; once it has been unhealthy for `alert_delay` (scrape interval
+plus the alert rule's `for`), it pages (`failure_detected`). The on-call engineer responds after
+a draw from `response`. If the primary is healthy again by then, they stand down; if only its
+database process is down on a live host, they restart it in place; otherwise they pick the most
+advanced standby (`leader_elected`), work through the promotion runbook (a draw from
+`promotion`), promote it, repoint the other standbys and update the route.
+
+Without an agent, a database that comes back after its host rebooted starts in its last role, as
+its service manager starts it: a former primary comes back as a primary on its old lineage,
+which stale clients may still write to, until the engineer rebuilds it as a standby.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from sim.cluster.core import Controller
+from sim.sampling import sample
+from sim.spec.failover import Manual
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+    from sim.cluster.node import DbNode
+
+
+class ManualFamily(Controller):
+    """Monitoring, paging, and an on-call engineer working a runbook."""
+
+    def __init__(self, cluster: Cluster, spec: Manual) -> None:
+        super().__init__(cluster)
+        self.spec = spec
+        self.primary = cluster.topo.database.initial_primary
+        self.rng = cluster.rng("on-call")
+        self._incident = False
+        self._unhealthy_since: float | None = None
+
+    def start(self) -> None:
+        self.c.on_change(self._observe)
+
+    # --- monitoring ----------------------------------------------------------------------
+
+    def _healthy(self) -> bool:
+        node = self.c.nodes[self.primary]
+        return node.host_up and node.writable
+
+    def _observe(self) -> None:
+        if self._healthy():
+            self._unhealthy_since = None
+            return
+        if self._unhealthy_since is None and not self._incident:
+            self._unhealthy_since = self.c.env.now
+            self.c.env.process(self._alert(self._unhealthy_since))
+
+    def _alert(self, since: float) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(self.spec.alert_delay)
+        if self._unhealthy_since != since or self._incident:
+            return
+        self._incident = True
+        self.c.event("failure_detected", self.primary, "page sent")
+        yield self.c.env.timeout(sample(self.spec.response, self.rng))
+        yield from self._respond()
+        self._incident = False
+        self._unhealthy_since = None
+        self._observe()
+
+    # --- the runbook ---------------------------------------------------------------------
+
+    def _respond(self) -> Generator[Any, Any, None]:
+        old = self.c.nodes[self.primary]
+        if self._healthy():
+            self.c.event("stand_down", self.primary, "primary healthy again")
+            return
+        if old.host_up and old.process == "stopped" and old.busy is None:
+            self.c.event("restart_in_place", old.name)
+            yield self.c.env.process(old.start(as_primary=True))
+            return
+        candidates = [
+            n
+            for n in (self.c.nodes[m] for m in sorted(self.c.nodes, key=self.c.order))
+            if n.name != old.name and n.role == "replica" and n.serving and n.busy is None
+        ]
+        if not candidates:
+            self.c.event("no_candidate", old.name)
+            return
+        now = self.c.env.now
+        new = max(candidates, key=lambda n: (n.position(now), -self.c.order(n.name)))
+        self.c.event("leader_elected", new.name, "chosen by the on-call engineer")
+        yield self.c.env.timeout(sample(self.spec.promotion, self.rng))
+        if not (new.serving and new.role == "replica" and new.busy is None):
+            self.c.event("promotion_aborted", new.name)
+            return
+        yield self.c.env.process(new.promote())
+        if not new.writable:
+            return
+        self.primary = new.name
+        for name in sorted(self.c.nodes, key=self.c.order):
+            other = self.c.nodes[name]
+            if other is not new and other.role == "replica" and other.busy is None:
+                self._repoint(other, new)
+        self.c.router.primary_changed(new.name)
+
+    def _repoint(self, node: DbNode, primary: DbNode) -> None:
+        if node.needs_rejoin(primary):
+            self.c.env.process(node.rejoin(primary))
+        else:
+            self.c.replication.follow(node, primary.name)
+
+    # --- Controller ----------------------------------------------------------------------
+
+    def reports_primary(self, node: str, prober: str) -> bool | None:
+        # No agent: a role check can only ask the database whether it is in recovery.
+        if not self.c.net.connected(prober, node):
+            return None
+        db = self.c.nodes[node]
+        return db.writable and db.process == "running"
+
+    def host_powered(self, host: str, up: bool) -> None:
+        if up and host in self.c.nodes:
+            node = self.c.nodes[host]
+            node.process = "stopped"
+            self.restart_db(host)
+
+    def heal(self) -> None:
+        """After the incident the engineer rebuilds every node that is not on the primary's
+        lineage (or not streaming from it) as its standby."""
+        self.c.env.process(self._rebuild())
+
+    def _rebuild(self) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(sample(self.spec.response, self.rng))
+        primary = self.c.nodes[self.primary]
+        if not primary.writable:
+            return
+        for name in sorted(self.c.nodes, key=self.c.order):
+            node = self.c.nodes[name]
+            if node is primary or node.busy is not None or not node.host_up:
+                continue
+            if node.role == "primary" and node.serving:
+                self.c.event("demote", name, "rebuilt by the on-call engineer")
+                yield self.c.env.process(node.demote(then_standby=False))
+                self.c.env.process(node.rejoin(primary))
+            elif node.role == "replica" and node.upstream != primary.name:
+                self._repoint(node, primary)

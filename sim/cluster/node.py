@@ -1,0 +1,222 @@
+"""A database node: its process state, role, lineage and log positions, and the steps of its
+life cycle (start with crash recovery, promote, demote, rewind, re-clone).
+
+Each step is a simpy process guarded by the node's `epoch`: a crash bumps it, so a step in
+progress notices and abandons its remaining work instead of acting on a dead process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from sim.wal import PrimaryLog, StandbyLog
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+
+Steps = Generator[Any, Any, Any]
+
+
+class DbNode:
+    """The database process on one db host."""
+
+    def __init__(self, cluster: Cluster, name: str, lineage: int, primary: bool) -> None:
+        self.c = cluster
+        self.name = name
+        self.spec = cluster.topo.database
+        self.epoch = 0
+        # Bumped whenever the process stops: sessions opened before are gone.
+        self.incarnation = 0
+        self.process = "running"  # stopped | starting | running | stopping
+        self.role = "primary" if primary else "replica"
+        self.lineage = lineage
+        self.busy: str | None = None  # promoting | stopping | rewinding | cloning | starting
+        self.upstream: str | None = None
+        self.log: PrimaryLog | None = None
+        self.standby: StandbyLog | None = None
+        if primary:
+            self.log = PrimaryLog(cluster.schedule, lineage, 0.0, 0.0)
+            self.log.set_growing(0.0, True)
+            cluster.logs.append((name, self.log))
+        else:
+            self.standby = StandbyLog(lineage, 0.0, 0.0, self.spec.apply_rate)
+
+    # --- what the node is now ------------------------------------------------------------
+
+    @property
+    def host_up(self) -> bool:
+        return self.c.net.up[self.name]
+
+    @property
+    def serving(self) -> bool:
+        """Accepting statements (reads anywhere, writes on a primary)."""
+        return self.process in ("running", "stopping")
+
+    @property
+    def writable(self) -> bool:
+        """Accepting and acknowledging writes: a running (or still stopping) primary."""
+        return self.role == "primary" and self.serving
+
+    def position(self, t: float) -> float:
+        """The LSN this node holds on its lineage: written (primary) or received (standby)."""
+        if self.log is not None:
+            return self.log.value(t)
+        assert self.standby is not None
+        return self.standby.received(t)
+
+    def replayed(self, t: float) -> float:
+        """What a read on this node sees: its LSN (primary) or its replayed LSN (standby)."""
+        if self.log is not None:
+            return self.log.value(t)
+        assert self.standby is not None
+        return self.standby.applied(t)
+
+    def _record_role(self, role: str) -> None:
+        t = self.c.env.now
+        self.c.record_role(self.name, role, self.lineage, self.position(t))
+
+    # --- transitions ---------------------------------------------------------------------
+
+    def crash(self, host_down: bool) -> None:
+        """The process dies (with its host, or alone): nothing more is written or received;
+        a standby keeps what it had flushed."""
+        t = self.c.env.now
+        self.epoch += 1
+        self.busy = None
+        if self.process != "stopped":
+            self._stop_now(t, keep_flushed=True)
+        self.c.record_role(
+            self.name, "down" if host_down else "stopped", self.lineage, self.position(t)
+        )
+        self.c.changed()
+
+    def _stop_now(self, t: float, keep_flushed: bool) -> None:
+        self.process = "stopped"
+        self.incarnation += 1
+        if self.log is not None:
+            self.log.set_growing(t, False)
+            self.c.replication.primary_stopped(self)
+        elif self.standby is not None:
+            self.c.replication.standby_stopped(self, keep_flushed)
+
+    def recovery_s(self, t: float) -> float:
+        """Crash recovery replays the WAL written since the last checkpoint."""
+        spec = self.spec
+        since = t % spec.checkpoint_timeout
+        wal = self.c.schedule.cumulative(t) - self.c.schedule.cumulative(max(t - since, 0.0))
+        return min(wal, spec.max_wal_size) / spec.apply_rate
+
+    def start(self, as_primary: bool, upstream: str | None = None) -> Steps:
+        """Start the process: as the primary it was (same lineage, crash recovery first) or as
+        a read-only standby following `upstream` (or nobody)."""
+        epoch = self.epoch
+        self.busy = "starting"
+        self.process = "starting"
+        self._record_role("starting")
+        yield self.c.env.timeout(self.spec.start + self.recovery_s(self.c.env.now))
+        if epoch != self.epoch:
+            return
+        t = self.c.env.now
+        self.busy = None
+        self.process = "running"
+        if as_primary and self.log is not None:
+            self.role = "primary"
+            self.log.set_growing(t, True)
+            self._record_role("primary")
+            self.c.replication.primary_started(self)
+        else:
+            self.become_standby(t, upstream)
+        self.c.changed()
+
+    def become_standby(self, t: float, upstream: str | None) -> None:
+        """Run as a read-only standby from the position the node holds, on its lineage."""
+        position = self.position(t)
+        if self.log is not None:
+            self.log.set_growing(t, False)
+            self.log = None
+        self.role = "replica"
+        self.standby = StandbyLog(self.lineage, t, position, self.spec.apply_rate)
+        self.upstream = upstream
+        self._record_role("replica")
+        self.c.replication.standby_ready(self)
+
+    def promote(self) -> Steps:
+        """Stop receiving, replay what was received, then open a new lineage for writes."""
+        assert self.standby is not None and self.process == "running"
+        epoch = self.epoch
+        t = self.c.env.now
+        self.busy = "promoting"
+        self.upstream = None
+        self.c.event("promotion_started", self.name)
+        self.c.replication.standby_stopped(self, keep_flushed=False)
+        fork = self.standby.received(t)
+        replay_s = max(fork - self.standby.applied(t), 0.0) / self.spec.apply_rate
+        yield self.c.env.timeout(replay_s + self.spec.promote)
+        if epoch != self.epoch:
+            return
+        t = self.c.env.now
+        self.lineage = self.c.lineages.fork(self.lineage, fork, t, self.name)
+        self.standby = None
+        self.log = PrimaryLog(self.c.schedule, self.lineage, t, fork)
+        self.log.set_growing(t, True)
+        self.c.logs.append((self.name, self.log))
+        self.role = "primary"
+        self.busy = None
+        self._record_role("primary")
+        self.c.event("promotion_done", self.name, f"lineage {self.lineage}")
+        self.c.replication.primary_started(self)
+        self.c.changed()
+
+    def demote(self, then_standby: bool = True) -> Steps:
+        """Fast shutdown: the node keeps acknowledging writes until it has stopped; then it
+        starts again as a standby with no upstream (or stays stopped)."""
+        epoch = self.epoch
+        self.busy = "stopping"
+        self.process = "stopping"
+        self._record_role("demoting")
+        self.c.changed()
+        yield self.c.env.timeout(self.spec.stop)
+        if epoch != self.epoch:
+            return
+        t = self.c.env.now
+        self._stop_now(t, keep_flushed=False)
+        self.busy = None
+        self._record_role("stopped")
+        self.c.changed()
+        if then_standby:
+            yield from self.start(as_primary=False)
+
+    def rejoin(self, target: DbNode) -> Steps:
+        """Rejoin the lineage of `target`: rewind to where the histories part (discarding this
+        node's own later WAL) or re-clone, then follow it."""
+        epoch = self.epoch
+        if self.process != "stopped":
+            if self.process in ("running", "stopping"):
+                self._stop_now(self.c.env.now, keep_flushed=False)
+            self._record_role("stopped")
+        self.process = "stopped"
+        method = self.spec.rejoin
+        self.busy = "rewinding" if method == "rewind" else "cloning"
+        self._record_role("rejoining")
+        if method == "rewind":
+            yield self.c.env.timeout(self.spec.rewind)
+        else:
+            yield self.c.env.timeout(self.spec.size / self.spec.clone_rate)
+        if epoch != self.epoch:
+            return
+        t = self.c.env.now
+        if method == "rewind":
+            position = self.c.lineages.common_position(self.lineage, target.lineage)
+        else:
+            position = target.position(t)
+        self.c.event(f"{method}_done", self.name, f"to lineage {target.lineage}")
+        self.log = None
+        self.lineage = target.lineage if method == "reclone" else self.lineage
+        self.standby = StandbyLog(self.lineage, t, position, self.spec.apply_rate)
+        yield from self.start(as_primary=False, upstream=target.name)
+
+    def needs_rejoin(self, target: DbNode) -> bool:
+        """Whether following `target` requires discarding WAL first (diverged lineage)."""
+        t = self.c.env.now
+        return not self.c.lineages.can_follow(self.lineage, self.position(t), target.lineage)

@@ -1,0 +1,258 @@
+"""Replication: which standby streams from which primary, and when a commit is acknowledged.
+
+The commit rules are the replication modes of the topology file: async (after the local
+flush), semi-sync (MySQL: wait for `wait_for` replicas to have received it, at most `timeout`,
+then fall back to async until a replica has caught up), and sync (PostgreSQL's
+synchronous_standby_names: the first `num_sync` connected standbys of the sync set by priority,
+or any `num_sync` of them, must have flushed it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.spec.replication import SemiSync, Sync
+from sim.wal import INF, WalStream
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+    from sim.cluster.node import DbNode
+
+
+class Replication:
+    """Standby connections (WAL streams) and the commit rule."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.c = cluster
+        self.spec = cluster.topo.replication
+        self.streams: dict[str, WalStream] = {}
+        self.upstream_of: dict[str, str] = {}
+        self._wake: dict[str, simpy.Event] = {}
+        self.semisync_on: dict[str, bool] = {}
+        self._semisync_timer: dict[str, float] = {}
+        # The sync set each primary waits for; "*" means every standby (PostgreSQL's '*').
+        self.sync_names: dict[str, list[str] | str] = {}
+        self._default_sync: list[str] | str = "*"
+        if isinstance(self.spec, Sync) and self.spec.standbys != "all":
+            self._default_sync = list(self.spec.standbys)
+
+    def start(self) -> None:
+        """One receiver process per db node, created in file order."""
+        for name in sorted(self.c.nodes, key=self.c.order):
+            self._wake[name] = self.c.env.event()
+            self.c.env.process(self._receiver(name))
+        for node in self.c.nodes.values():
+            if node.role == "primary":
+                self.primary_started(node)
+
+    # --- the walreceiver of each node ----------------------------------------------------
+
+    def _receiver(self, name: str) -> Generator[Any, Any, None]:
+        """Connect to the upstream when it is set and reachable; retry every `reconnect`."""
+        node = self.c.nodes[name]
+        env = self.c.env
+        while True:
+            if name not in self.streams and self._can_stream(node):
+                self._connect(node)
+            if name in self.streams or node.upstream is None or not node.serving:
+                yield self._wake[name]
+            else:
+                yield self._wake[name] | env.timeout(node.spec.reconnect)
+
+    def _poke(self, name: str) -> None:
+        ev = self._wake[name]
+        if not ev.triggered:
+            ev.succeed()
+        self._wake[name] = self.c.env.event()
+
+    def _can_stream(self, node: DbNode) -> bool:
+        up_name = node.upstream
+        if up_name is None or node.role != "replica" or node.process != "running":
+            return False
+        if node.busy is not None:
+            return False
+        up = self.c.nodes[up_name]
+        if not (up.writable and up.log is not None and self.c.net.connected(up.name, node.name)):
+            return False
+        if node.needs_rejoin(up):
+            self.c.event("timeline_diverged", node.name, f"cannot follow {up.name}")
+            return False
+        return True
+
+    def _connect(self, node: DbNode) -> None:
+        up = self.c.nodes[node.upstream or ""]
+        assert up.log is not None and node.standby is not None
+        t = self.c.env.now
+        net = self.c.net
+        stream = WalStream(
+            up.log,
+            t,
+            node.standby.received(t),
+            net.bandwidth(up.name, node.name),
+            net.median(up.name, node.name),
+            node.spec.wal_fsync,
+        )
+        node.standby.attach(stream, up.lineage, t)
+        node.lineage = up.lineage
+        self.streams[node.name] = stream
+        self.upstream_of[node.name] = up.name
+        self.c.event("streaming", node.name, up.name)
+        self._refresh(up)
+        self.c.changed()
+
+    def _disconnect(self, name: str, keep: float) -> None:
+        node = self.c.nodes[name]
+        up = self.upstream_of.pop(name)
+        self.streams.pop(name)
+        assert node.standby is not None
+        node.standby.detach(self.c.env.now, keep)
+        self.c.event("stream_lost", name, up)
+        self._refresh(self.c.nodes[up])
+
+    # --- notifications from nodes and the network ----------------------------------------
+
+    def standby_ready(self, node: DbNode) -> None:
+        """A standby started (or was told a new upstream): try to connect."""
+        if node.name in self.streams and self.upstream_of[node.name] != node.upstream:
+            stream = self.streams[node.name]
+            self._disconnect(node.name, stream.received(self.c.env.now))
+        self._poke(node.name)
+
+    def follow(self, node: DbNode, upstream: str | None) -> None:
+        """Point a standby at a new upstream (primary_conninfo)."""
+        if node.upstream == upstream:
+            return
+        node.upstream = upstream
+        self.standby_ready(node)
+
+    def standby_stopped(self, node: DbNode, keep_flushed: bool) -> None:
+        """A standby's process stops: it keeps what it flushed (crash) or received."""
+        if node.name in self.streams:
+            t = self.c.env.now
+            stream = self.streams[node.name]
+            keep = stream.flushed(t) if keep_flushed else stream.received(t)
+            self._disconnect(node.name, keep)
+
+    def primary_stopped(self, primary: DbNode) -> None:
+        """The sender died: every standby keeps what had been sent (it arrives)."""
+        t = self.c.env.now
+        for name in [n for n, up in sorted(self.upstream_of.items()) if up == primary.name]:
+            self._disconnect(name, self.streams[name].sent(t))
+        self.semisync_on.pop(primary.name, None)
+
+    def primary_started(self, primary: DbNode) -> None:
+        """A primary accepts writes: standbys pointed at it may connect."""
+        self.sync_names.setdefault(primary.name, self._default_sync)
+        if isinstance(self.spec, SemiSync):
+            self.semisync_on[primary.name] = True
+        self._refresh(primary)
+        for name in sorted(self.c.nodes, key=self.c.order):
+            if self.c.nodes[name].upstream == primary.name:
+                self._poke(name)
+
+    def network_changed(self) -> None:
+        """Streams across a cut break; what was in flight is lost. Others may reconnect."""
+        t = self.c.env.now
+        for name in sorted(self.streams, key=self.c.order):
+            up = self.upstream_of[name]
+            if not self.c.net.connected(up, name):
+                stream = self.streams[name]
+                self._disconnect(name, stream.received(t))
+        for name in sorted(self.c.nodes, key=self.c.order):
+            if name not in self.streams and self.c.nodes[name].upstream is not None:
+                self._poke(name)
+
+    # --- the commit rule -----------------------------------------------------------------
+
+    def standbys_of(self, primary: DbNode) -> list[str]:
+        """Standbys streaming from `primary` now, in file order."""
+        return sorted(
+            (n for n, up in self.upstream_of.items() if up == primary.name), key=self.c.order
+        )
+
+    def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:
+        """The failover controller changes the sync set (synchronous_standby_names)."""
+        if self.sync_names.get(primary.name) != names:
+            self.sync_names[primary.name] = names
+            self.c.event(
+                "sync_set", primary.name, ",".join(names) if isinstance(names, list) else names
+            )
+            self._refresh(primary)
+            self.c.changed()
+
+    def _sync_candidates(self, primary: DbNode) -> list[str]:
+        names = self.sync_names.get(primary.name, self._default_sync)
+        streaming = self.standbys_of(primary)
+        if names == "*":
+            return streaming
+        return [n for n in names if n in streaming]
+
+    def waits_forever(self, primary: DbNode) -> bool:
+        """Whether no commit on `primary` can be acknowledged with today's connections."""
+        spec = self.spec
+        if isinstance(spec, Sync):
+            return len(self._sync_candidates(primary)) < spec.num_sync
+        return False
+
+    def _refresh(self, primary: DbNode) -> None:
+        # With no one to wait for, every session blocks in its commit, so the application's
+        # bulk writes stop too: the log stands still until a standby returns.
+        if primary.log is not None:
+            growing = primary.writable and not self.waits_forever(primary)
+            primary.log.set_growing(self.c.env.now, growing)
+
+    def ack_at(self, primary: DbNode, lsn: float, t_commit: float, now: float) -> float:
+        """When a commit at `lsn` (made durable locally at `t_commit`) is acknowledged, with the
+        connections as they are at `now`; inf while it cannot be."""
+        spec = self.spec
+        if isinstance(spec, Sync):
+            cands = self._sync_candidates(primary)
+            if len(cands) < spec.num_sync:
+                return INF
+            times = [self.streams[n].flush_ack_at(lsn, t_commit, now) for n in cands]
+            if spec.method == "first":
+                return max(t_commit, max(times[: spec.num_sync]))
+            return max(t_commit, sorted(times)[spec.num_sync - 1])
+        if isinstance(spec, SemiSync):
+            return self._semisync_ack(primary, spec, lsn, t_commit, now)
+        return t_commit
+
+    def _semisync_ack(
+        self, primary: DbNode, spec: SemiSync, lsn: float, t_commit: float, now: float
+    ) -> float:
+        streams = [self.streams[n] for n in self.standbys_of(primary)]
+        if not self.semisync_on.get(primary.name, False):
+            # Back to semi-sync once a replica has caught up with the primary.
+            if any(s.backlog(now) <= 0.0 for s in streams):
+                self.semisync_on[primary.name] = True
+                self.c.event("semi_sync_on", primary.name)
+            else:
+                return t_commit
+        times = sorted(s.receive_ack_at(lsn, t_commit, now) for s in streams)
+        t_ack = times[spec.wait_for - 1] if len(times) >= spec.wait_for else INF
+        deadline = t_commit + spec.timeout
+        if t_ack <= deadline:
+            return max(t_ack, t_commit)
+        if self._semisync_timer.get(primary.name, INF) > deadline:
+            self._semisync_timer[primary.name] = deadline
+            self.c.env.process(self._semisync_timeout(primary, lsn, t_commit, deadline))
+        return deadline
+
+    def _semisync_timeout(
+        self, primary: DbNode, lsn: float, t_commit: float, at: float
+    ) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(at - self.c.env.now)
+        self._semisync_timer.pop(primary.name, None)
+        if not self.semisync_on.get(primary.name, False) or not primary.writable:
+            return
+        spec = self.spec
+        assert isinstance(spec, SemiSync)
+        streams = [self.streams[n] for n in self.standbys_of(primary)]
+        times = sorted(s.receive_ack_at(lsn, t_commit, self.c.env.now) for s in streams)
+        if len(times) < spec.wait_for or times[spec.wait_for - 1] > at:
+            self.semisync_on[primary.name] = False
+            self.c.event("semi_sync_off", primary.name, "timeout")
+            self.c.changed()

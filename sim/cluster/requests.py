@@ -1,0 +1,296 @@
+"""A client statement's journey: connect, request, commit, acknowledgement, reply.
+
+A request is planned when it is issued, from the state of the cluster at that instant: its
+arrival at the node, its commit (durable locally after the WAL flush), its acknowledgement (the
+replication mode's rule) and the reply's arrival, each hop's latency drawn once. When anything
+it depends on changes before the reply arrives, `revise` re-plans it from the phase it is in:
+
+- still connecting: connect again from now;
+- request in flight: lost if a hop was cut, else it meets the node as the node is now;
+- at the node before the commit: the node as it is now decides (down: no answer; stopped:
+  reset; read-only: error);
+- committed, waiting for acknowledgement: the commit stays; a crash means no answer, a stopped
+  process a reset, otherwise the acknowledgement time is recomputed;
+- reply in flight: lost if a hop was cut;
+- a session the proxy closed: the client hears the reset.
+An answer that cannot arrive before the statement timeout leaves the client with `info`.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from math import exp
+from typing import TYPE_CHECKING
+
+from sim.cluster.routing import Session
+from sim.history import NO_LINEAGE, Commit, Op
+from sim.wal import INF
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+    from sim.cluster.node import DbNode
+
+
+class Request:
+    """One statement attempt and its plan."""
+
+    __slots__ = (
+        "attempt",
+        "back",
+        "client",
+        "commit",
+        "connect_timeout",
+        "deadline",
+        "error",
+        "f",
+        "fwd",
+        "id",
+        "key",
+        "lineage",
+        "lsn",
+        "node",
+        "outcome",
+        "session",
+        "site",
+        "statement_timeout",
+        "t_ack",
+        "t_arrive",
+        "t_commit",
+        "t_done",
+        "t_invoke",
+        "t_ready",
+        "via",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        client: str,
+        site: str,
+        via: str | None,
+        f: str,
+        key: int,
+        attempt: int,
+        t_invoke: float,
+        connect_timeout: float,
+        statement_timeout: float,
+        session: Session | None,
+    ) -> None:
+        self.id = id
+        self.client = client
+        self.site = site
+        self.via = via
+        self.f = f
+        self.key = key
+        self.attempt = attempt
+        self.t_invoke = t_invoke
+        self.connect_timeout = connect_timeout
+        self.statement_timeout = statement_timeout
+        self.session = session
+        self.t_ready = t_invoke
+        self.deadline = INF
+        self.t_arrive = INF
+        self.t_commit = INF
+        self.t_ack = INF
+        self.t_done = INF
+        self.fwd = 0.0
+        self.back = 0.0
+        self.outcome = "info"
+        self.error = ""
+        self.node = ""
+        self.lineage = NO_LINEAGE
+        self.lsn = -1
+        self.commit: tuple[str, int, float, float] | None = None
+
+    def state(self) -> tuple[float, str, str]:
+        return (self.t_done, self.outcome, self.error)
+
+
+class RequestService:
+    """Plans and re-plans client requests against the cluster."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.c = cluster
+        self._rng = cluster.rng("requests")
+
+    # --- planning ------------------------------------------------------------------------
+
+    def start(self, req: Request, now: float) -> None:
+        """Plan `req`, issued at `now`."""
+        session = req.session
+        if session is None or session.killed_at <= now:
+            req.session = None
+            conn = self.c.router.connect(req.client, req.via, now, req.connect_timeout)
+            if conn.session is None:
+                self._finish(req, "fail", conn.t, conn.error)
+                return
+            req.session = conn.session
+            req.t_ready = conn.t
+        else:
+            req.t_ready = now
+        req.deadline = req.t_ready + req.statement_timeout
+        self._draw_hops(req)
+        self._send(req, now)
+
+    def _draw_hops(self, req: Request) -> None:
+        session = req.session
+        assert session is not None
+        if session.fwd_path is None:
+            net = self.c.net
+            hops = (
+                (session.client, session.backend)
+                if session.via is None
+                else (session.client, session.via, session.backend)
+            )
+            back = tuple(reversed(hops))
+            session.fwd_pairs = tuple(pairwise(hops))
+            session.back_pairs = tuple(pairwise(back))
+            session.fwd_path = net.path(hops)
+            session.back_path = net.path(back)
+        normal = self._rng.normal
+        fwd, back = session.fwd_path, session.back_path
+        assert back is not None
+        req.fwd = fwd.median_s * exp(fwd.sigma * normal())
+        req.back = back.median_s * exp(back.sigma * normal())
+
+    def _path_ok(self, req: Request, forward: bool) -> bool:
+        net = self.c.net
+        if net.pristine:
+            return True
+        session = req.session
+        assert session is not None
+        up, drops = net.up, net.drops
+        for a, b in session.fwd_pairs if forward else session.back_pairs:
+            if not (up[a] and up[b]) or (drops and (a, b) in drops):
+                return False
+        return True
+
+    def _send(self, req: Request, now: float) -> None:
+        if not self._path_ok(req, forward=True):
+            self._finish(req, "info", req.deadline, "timeout")
+            return
+        req.t_arrive = req.t_ready + req.fwd
+        self._at_node(req, now)
+
+    def _at_node(self, req: Request, now: float) -> None:
+        """The node, as it is at `now`, handles the request arriving at `req.t_arrive`."""
+        session = req.session
+        assert session is not None
+        node = self.c.nodes[session.backend]
+        req.node = node.name
+        if not self.c.net.up[node.name]:
+            self._finish(req, "info", req.deadline, "timeout")
+            return
+        process = node.process
+        if (
+            process != "running" and process != "stopping"
+        ) or node.incarnation != session.incarnation:
+            # The process died or restarted since the session opened: the host answers with
+            # a reset, which the client cannot tell from a failure after the statement ran.
+            self._finish(req, "info", req.t_arrive + req.back, "reset")
+            return
+        if req.f == "read":
+            t = req.t_arrive
+            req.lineage = node.lineage
+            req.lsn = round(node.replayed(max(t, now)))
+            self._reply(req, t, "ok")
+            return
+        log = node.log
+        if node.role != "primary" or log is None:
+            self._finish(req, "fail", req.t_arrive + req.back, "read-only")
+            return
+        t_commit = req.t_commit = req.t_arrive + node.spec.wal_fsync
+        lsn = log.value(t_commit)
+        req.commit = (node.name, node.lineage, lsn, t_commit)
+        req.lineage = node.lineage
+        req.lsn = round(lsn)
+        self._await_ack(req, node, now)
+
+    def _await_ack(self, req: Request, node: DbNode, now: float) -> None:
+        assert req.commit is not None
+        lsn, t_commit = req.commit[2], req.commit[3]
+        req.t_ack = self.c.replication.ack_at(node, lsn, t_commit, max(now, t_commit))
+        self._reply(req, req.t_ack, "ok")
+
+    def _reply(self, req: Request, t_sent: float, outcome: str) -> None:
+        if not self._path_ok(req, forward=False):
+            self._finish(req, "info", req.deadline, "timeout")
+            return
+        self._finish(req, outcome, t_sent + req.back, "")
+
+    def _finish(self, req: Request, outcome: str, t: float, error: str) -> None:
+        if t > req.deadline and req.deadline < INF:
+            outcome, t, error = "info", req.deadline, "timeout"
+        req.outcome = outcome
+        req.t_done = t
+        req.error = error
+        if outcome != "ok" and req.f == "read":
+            req.lineage, req.lsn = NO_LINEAGE, -1
+
+    # --- re-planning ---------------------------------------------------------------------
+
+    def revise(self, req: Request, now: float) -> bool:
+        """Re-plan `req` after a change at `now`; whether its outcome or timing changed."""
+        if req.t_done <= now:
+            return False
+        before = req.state()
+        session = req.session
+        if session is not None and session.killed_at <= now and req.t_ready <= now:
+            if now < req.t_arrive:
+                req.commit = None
+            self._finish(req, "info", now + req.back / 2, "reset")
+        elif now < req.t_ready or session is None:
+            req.commit = None
+            req.t_arrive = req.t_commit = req.t_ack = INF
+            self.start(req, now)
+        elif now < req.t_arrive:
+            req.commit = None
+            self._send(req, now)
+        elif req.commit is None or now < req.t_commit:
+            req.commit = None
+            self._at_node(req, now)
+        elif now < req.t_ack:
+            node = self.c.nodes[req.commit[0]]
+            if not node.host_up:
+                self._finish(req, "info", req.deadline, "timeout")
+            elif not node.serving or node.incarnation != session.incarnation:
+                self._finish(req, "info", now + req.back, "reset")
+            else:
+                self._await_ack(req, node, now)
+        elif not self._path_ok(req, forward=False):
+            self._finish(req, "info", req.deadline, "timeout")
+        return req.state() != before
+
+    def kill_sessions(self, proxy: str, backend: str) -> None:
+        """The proxy closes every session it holds to `backend` (shutdown-sessions)."""
+        now = self.c.env.now
+        for session in self.c.workload_sessions():
+            if session.via == proxy and session.backend == backend:
+                session.killed_at = min(session.killed_at, now)
+
+    # --- recording -----------------------------------------------------------------------
+
+    def record(self, req: Request) -> None:
+        """Write the finished attempt (and its commit, if one happened) to the history."""
+        h = self.c.history
+        ok = req.outcome == "ok"
+        h.ops.append(
+            Op(
+                req.id,
+                req.client,
+                req.site,
+                req.f,  # type: ignore[arg-type]
+                req.key,
+                req.attempt,
+                req.t_invoke,
+                req.t_done,
+                req.outcome,  # type: ignore[arg-type]
+                req.node,
+                req.lineage if ok else NO_LINEAGE,
+                req.lsn if ok else -1,
+                req.error,
+            )
+        )
+        if req.commit is not None and req.commit[3] <= req.t_done:
+            node, lineage, lsn, t = req.commit
+            h.commits.append(Commit(t, node, req.key, lineage, round(lsn)))

@@ -1,0 +1,202 @@
+"""How clients reach the primary: a health-checking proxy (HAProxy semantics) or a DNS name.
+
+A proxy is a host in the network: it checks each backend every `inter` (the role check asks
+the node's failover agent; the tcp check only asks whether a database listens), marks a
+backend down after `fall` failed checks and up after `rise` good ones, sends new connections to
+the first backend that is up, and (with `shutdown_sessions`) closes the sessions of a backend it
+marks down. A proxy cut off with its primary keeps seeing it as healthy.
+
+A DNS name points at one node; whoever promotes updates it, the new answer is served after
+`update`, resolvers and clients cache answers for `ttl`, and a client keeps its established
+session whatever the record says until the session breaks.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sim.network import Link
+from sim.spec.routing import Dns, Proxy
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+
+
+@dataclass(slots=True)
+class Session:
+    """A client's database connection: through a proxy (`via`) or straight to `backend`."""
+
+    client: str
+    via: str | None
+    backend: str
+    incarnation: int
+    killed_at: float = float("inf")
+    # Filled on first use: the hops each way and the path's latency distribution.
+    fwd_pairs: tuple[tuple[str, str], ...] = ()
+    back_pairs: tuple[tuple[str, str], ...] = ()
+    fwd_path: Link | None = None
+    back_path: Link | None = None
+
+
+@dataclass(slots=True)
+class Connect:
+    """The outcome of opening a session: ready at `t`, or failed at `t` with `error`."""
+
+    t: float
+    session: Session | None
+    error: str = ""
+
+
+class Router(ABC):
+    """Opens sessions for clients."""
+
+    @abstractmethod
+    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+        """Open a session for `client` at `t`, as the network and nodes are now."""
+
+    def start(self) -> None:
+        """Create the router's processes."""
+
+    def primary_changed(self, node: str) -> None:
+        """A promotion finished: routers that are told (DNS) update; proxies find out."""
+
+    def names(self) -> list[str]:
+        """The router names that `route_changed` events carry."""
+        return []
+
+
+def _open(c: Cluster, client: str, first: str, backend: str, t: float, timeout: float) -> Connect:
+    """TCP to `first` (the proxy or the backend itself), then the database handshake."""
+    net = c.net
+    if not net.connected(client, first):
+        return Connect(t + timeout, None, "connect-timeout")
+    node = c.nodes[backend]
+    if first != backend and not net.connected(first, backend):
+        return Connect(t + timeout, None, "connect-timeout")
+    rtt = 2 * net.median(client, first) + (
+        2 * net.median(first, backend) if first != backend else 0
+    )
+    if not node.serving:
+        return Connect(t + rtt, None, "refused")
+    # TCP handshake, then startup packet and authentication: about three round trips.
+    via = first if first != backend else None
+    return Connect(t + 3 * rtt, Session(client, via, backend, node.incarnation))
+
+
+class ProxyRouter(Router):
+    """HAProxy-style proxies with active health checks."""
+
+    def __init__(self, cluster: Cluster, spec: Proxy) -> None:
+        self.c = cluster
+        self.spec = spec
+        self.backends = [n for n in cluster.net.hosts() if n in cluster.nodes]
+        primary = cluster.topo.database.initial_primary
+        self.up: dict[str, dict[str, bool]] = {
+            p: {b: b == primary for b in self.backends} for p in spec.proxies
+        }
+        self._good: dict[tuple[str, str], int] = {}
+        self._bad: dict[tuple[str, str], int] = {}
+        self._rng = cluster.rng("proxy-checks")
+
+    def names(self) -> list[str]:
+        return list(self.spec.proxies)
+
+    def start(self) -> None:
+        for proxy in self.spec.proxies:
+            for backend in self.backends:
+                self.c.env.process(self._checks(proxy, backend))
+
+    def _answer(self, proxy: str, backend: str) -> bool | None:
+        if self.spec.check == "role":
+            return self.c.controller.reports_primary(backend, proxy)
+        if not self.c.net.connected(proxy, backend):
+            return None
+        return self.c.nodes[backend].serving
+
+    def _checks(self, proxy: str, backend: str) -> Generator[Any, Any, None]:
+        env = self.c.env
+        spec = self.spec
+        yield env.timeout(self._rng.uniform(0.0, spec.inter))
+        while True:
+            t0 = env.now
+            if self.c.net.up[proxy]:
+                answer = self._answer(proxy, backend)
+                if answer is None:
+                    yield env.timeout(spec.check_timeout)
+                else:
+                    yield env.timeout(2 * self.c.net.median(proxy, backend))
+                if self.c.net.up[proxy]:
+                    self._count(proxy, backend, bool(answer))
+            yield env.timeout(max(spec.inter - (env.now - t0), 0.0))
+
+    def _count(self, proxy: str, backend: str, ok: bool) -> None:
+        key = (proxy, backend)
+        up = self.up[proxy][backend]
+        if ok:
+            self._bad[key] = 0
+            self._good[key] = self._good.get(key, 0) + 1
+            if not up and self._good[key] >= self.spec.rise:
+                self.up[proxy][backend] = True
+                self.c.event("route_changed", proxy, backend)
+                self.c.changed()
+        else:
+            self._good[key] = 0
+            self._bad[key] = self._bad.get(key, 0) + 1
+            if up and self._bad[key] >= self.spec.fall:
+                self.up[proxy][backend] = False
+                self.c.event("backend_down", proxy, backend)
+                if self.spec.shutdown_sessions:
+                    self.c.requests.kill_sessions(proxy, backend)
+                self.c.changed()
+
+    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+        assert via is not None
+        net = self.c.net
+        if not net.connected(client, via):
+            return Connect(t + timeout, None, "connect-timeout")
+        backend = next((b for b in self.backends if self.up[via][b]), None)
+        if backend is None:
+            return Connect(t + 2 * net.median(client, via), None, "no-backend")
+        return _open(self.c, client, via, backend, t, timeout)
+
+
+class DnsRouter(Router):
+    """A DNS name for the primary, cached by clients for `ttl`."""
+
+    def __init__(self, cluster: Cluster, spec: Dns) -> None:
+        self.c = cluster
+        self.spec = spec
+        self.record = cluster.topo.database.initial_primary
+        self._cache: dict[str, tuple[str, float]] = {}
+
+    def names(self) -> list[str]:
+        return ["dns"]
+
+    def primary_changed(self, node: str) -> None:
+        self.c.env.process(self._update(node))
+
+    def _update(self, node: str) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(self.spec.update)
+        if self.record != node:
+            self.record = node
+            self.c.event("route_changed", "dns", node)
+
+    def resolve(self, client: str, t: float) -> str:
+        cached = self._cache.get(client)
+        if cached is None or cached[1] <= t:
+            cached = (self.record, t + self.spec.ttl)
+            self._cache[client] = cached
+        return cached[0]
+
+    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+        return _open(self.c, client, self.resolve(client, t), self.resolve(client, t), t, timeout)
+
+
+def build_router(cluster: Cluster) -> Router:
+    spec = cluster.topo.routing
+    if isinstance(spec, Proxy):
+        return ProxyRouter(cluster, spec)
+    return DnsRouter(cluster, spec)

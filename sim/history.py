@@ -1,0 +1,193 @@
+"""The record of one run: what clients saw, what nodes did, what broke and when.
+
+Checkers read only this. Rows are NamedTuples: immutable like frozen dataclasses, but built
+about four times faster, and a run records tens of thousands of them (`Op` alone is one row per
+client operation attempt, holding Jepsen's invoke and its completion together).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, Literal, NamedTuple
+
+Outcome = Literal["ok", "fail", "info"]
+NO_LINEAGE = -1
+
+
+class Op(NamedTuple):
+    """One client operation attempt: invoked at `t_invoke`, then `ok`, `fail` (certainly not
+    applied) or `info` (outcome unknown to the client) at `t_complete`.
+
+    A write carries the position it committed at, a read the position it observed; both are
+    (`lineage`, `lsn`), or (-1, -1) when the client learnt none. Retries of a write reuse its
+    `key` with a higher `attempt`."""
+
+    id: int
+    client: str
+    site: str
+    f: Literal["write", "read"]
+    key: int
+    attempt: int
+    t_invoke: float
+    t_complete: float
+    outcome: Outcome
+    node: str
+    lineage: int
+    lsn: int
+    error: str
+
+
+class Commit(NamedTuple):
+    """A probe write made durable on a primary's log (whether or not its client heard back)."""
+
+    t: float
+    node: str
+    key: int
+    lineage: int
+    lsn: int
+
+
+class Lineage(NamedTuple):
+    """A timeline (PostgreSQL) or term (Raft): begun at `t` by a promotion on `node`, forked
+    from `parent` at `fork_lsn`; the root has parent -1."""
+
+    id: int
+    parent: int
+    fork_lsn: int
+    t: float
+    node: str
+
+
+class RoleChange(NamedTuple):
+    """A node's role from `t` on: primary, demoting (stopping, still acknowledging), replica,
+    starting, rejoining, stopped (process down) or down (host off)."""
+
+    t: float
+    node: str
+    role: str
+    lineage: int
+    lsn: int
+
+
+class FaultEvent(NamedTuple):
+    """A fault's start or end, with the hosts it was resolved to."""
+
+    t: float
+    fault: int
+    kind: str
+    phase: Literal["start", "end"]
+    targets: tuple[str, ...]
+
+
+class Event(NamedTuple):
+    """A named component event: failure_detected, leader_elected, promotion_started,
+    promotion_done, fence_done, route_changed, and family-specific ones."""
+
+    t: float
+    name: str
+    node: str
+    detail: str
+
+
+class Position(NamedTuple):
+    """A log position that matters: `primary` is the LSN a primary had reached at `t` (recorded
+    at every change of the write rate, so that position and time convert exactly by linear
+    interpolation), `published` what a leader published, `flushed` what a node held at a crash."""
+
+    t: float
+    node: str
+    lineage: int
+    lsn: int
+    kind: str
+
+
+class FinalRead(NamedTuple):
+    """What the cluster holds at the end: the node read and its position."""
+
+    t: float
+    node: str
+    lineage: int
+    lsn: int
+
+
+ROW_KINDS: dict[str, type[tuple[Any, ...]]] = {
+    "ops": Op,
+    "commits": Commit,
+    "lineages": Lineage,
+    "roles": RoleChange,
+    "faults": FaultEvent,
+    "events": Event,
+    "positions": Position,
+}
+
+
+def _fmt(value: Any) -> str:
+    # Rounded to the microsecond so that a last-bit difference in a libm function on another
+    # machine cannot change the digest.
+    if isinstance(value, float):
+        return "inf" if value == float("inf") else f"{value:.6f}"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+@dataclass
+class History:
+    """Everything one run recorded, and the constants checkers need (`meta`)."""
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    ops: list[Op] = field(default_factory=list)
+    commits: list[Commit] = field(default_factory=list)
+    lineages: list[Lineage] = field(default_factory=list)
+    roles: list[RoleChange] = field(default_factory=list)
+    faults: list[FaultEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    positions: list[Position] = field(default_factory=list)
+    final: FinalRead | None = None
+
+    def sort(self) -> None:
+        """Order every table by time (ops by invocation), ties by recording order."""
+        self.ops.sort(key=itemgetter(6, 0))
+        by_time = itemgetter(0)
+        self.commits.sort(key=by_time)
+        self.roles.sort(key=by_time)
+        self.faults.sort(key=by_time)
+        self.events.sort(key=by_time)
+        self.positions.sort(key=by_time)
+
+    def digest(self) -> str:
+        """SHA-256 of a canonical text form of every row: equal digests, equal histories."""
+        h = hashlib.sha256()
+        h.update(json.dumps(self.meta, sort_keys=True, default=str).encode())
+        for name, _ in ROW_KINDS.items():
+            h.update(f"\n#{name}\n".encode())
+            for row in getattr(self, name):
+                h.update(("\t".join(map(_fmt, row)) + "\n").encode())
+        if self.final is not None:
+            h.update(("#final\t" + "\t".join(map(_fmt, self.final))).encode())
+        return h.hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (rows as lists)."""
+        out: dict[str, Any] = {"meta": self.meta}
+        for name in ROW_KINDS:
+            out[name] = [list(row) for row in getattr(self, name)]
+        out["final"] = list(self.final) if self.final else None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """The inverse of `to_dict`."""
+        hist = cls(meta=dict(data.get("meta", {})))
+        for name, row in ROW_KINDS.items():
+            rows = [
+                row(*(tuple(v) if isinstance(v, list) else v for v in r))
+                for r in data.get(name, [])
+            ]
+            setattr(hist, name, rows)
+        if data.get("final"):
+            hist.final = FinalRead(*data["final"])
+        return hist

@@ -1,0 +1,35 @@
+"""The database nodes: their log, how fast they write, replay, stop, start and rejoin."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from sim.spec.base import Name, Spec
+from sim.units import ByteRate, Duration, Size
+
+
+class Database(Spec):
+    """Database processes on the `db` hosts, and the timings of their life cycle."""
+
+    initial_primary: Name = Field(description="the db host that is primary when the run starts")
+    size: Size = Field(description="data size; a re-clone copies all of it")
+    wal_fsync: Duration = Field(description="local WAL flush at commit")
+    apply_rate: ByteRate = Field(description="WAL replay throughput of a standby or of recovery")
+    promote: Duration = Field(description="from promote request to read-write, after replay")
+    stop: Duration = Field(
+        description="fast shutdown: the node keeps acknowledging writes until it has stopped"
+    )
+    start: Duration = Field(description="process start, not counting crash recovery replay")
+    checkpoint_timeout: Duration = Field(description="time between checkpoints")
+    max_wal_size: Size = Field(description="WAL between checkpoints; bounds crash recovery")
+    rejoin: Literal["rewind", "reclone"] = Field(
+        description="how a node whose log diverged rejoins: rewind to the fork (discarding its "
+        "own timeline) or re-clone from the primary"
+    )
+    rewind: Duration = Field(description="fixed cost of a rewind (scan, copy changed blocks)")
+    clone_rate: ByteRate = Field(description="throughput of a re-clone (base backup)")
+    reconnect: Duration = Field(
+        description="a standby's wait before it retries a lost replication connection"
+    )

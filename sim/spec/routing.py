@@ -1,0 +1,41 @@
+"""How clients find the primary: a health-checking proxy or a DNS name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sim.spec.base import Name, Spec
+from sim.units import Duration
+
+
+class Proxy(Spec):
+    """A TCP proxy with active health checks (HAProxy semantics): `fall` failed checks mark a
+    backend down, `rise` good ones mark it up; clients connect to the first backend up."""
+
+    kind: Literal["proxy"]
+    proxies: list[Name] = Field(min_length=1, description="proxy hosts")
+    check: Literal["role", "tcp"] = Field(
+        description="role: ask the node's failover agent whether it is the writable primary; "
+        "tcp: any running database passes"
+    )
+    inter: Duration = Field(description="interval between two checks of one backend")
+    fall: int = Field(ge=1, description="consecutive failed checks that mark a backend down")
+    rise: int = Field(ge=1, description="consecutive good checks that mark a backend up")
+    check_timeout: Duration = Field(description="a check without an answer fails after this")
+    shutdown_sessions: bool = Field(
+        description="close the client sessions of a backend when it is marked down"
+    )
+    connect_timeout: Duration = Field(description="the proxy's own connect timeout to a backend")
+
+
+class Dns(Spec):
+    """A DNS name pointing at the primary; whoever promotes updates the record."""
+
+    kind: Literal["dns"]
+    ttl: Duration = Field(description="how long resolvers and clients cache the answer")
+    update: Duration = Field(description="from the API call to the new answer being served")
+
+
+Routing = Annotated[Proxy | Dns, Field(discriminator="kind")]

@@ -1,0 +1,40 @@
+"""A scenario file: a timeline of faults, how long to watch, and the metric thresholds."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from sim.spec.base import Name, Spec
+from sim.spec.fault import Fault
+from sim.units import Duration
+
+
+class Checks(Spec):
+    """Thresholds of the checkers (DESIGN.md, Metrics)."""
+
+    stable: Duration = Field(
+        default=5.0, description="writes must keep succeeding this long to count as recovered"
+    )
+    slow: Duration = Field(default=1.0, description="a write slower than this counts as down")
+
+
+class Scenario(Spec):
+    """Faults on a timeline; at `duration` every fault heals, nodes rejoin, the cluster
+    settles and a final read records what it holds."""
+
+    name: Name
+    description: str
+    duration: Duration = Field(description="observation window from the start of the run")
+    settle: Duration = Field(description="after the final heal, time to rejoin before the read")
+    faults: list[Fault] = Field(min_length=1)
+    checks: Checks = Checks()
+
+    @model_validator(mode="after")
+    def _within(self) -> Scenario:
+        for fault in self.faults:
+            if fault.at >= self.duration:
+                raise ValueError(
+                    f"a fault at {fault.at:g} s starts after the scenario ends "
+                    f"({self.duration:g} s): lengthen `duration` or move the fault"
+                )
+        return self

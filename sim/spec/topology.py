@@ -1,0 +1,157 @@
+"""A topology file: where the cluster runs, how it replicates, fails over and is reached."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from sim.spec.base import Name, RefError, Spec
+from sim.spec.database import Database
+from sim.spec.failover import Failover, Lease
+from sim.spec.network import Network
+from sim.spec.replication import Replication, SemiSync, Sync
+from sim.spec.routing import Proxy, Routing
+from sim.spec.sites import Host, Region
+from sim.spec.workload import Workload
+from sim.units import Duration
+
+
+class Topology(Spec):
+    """A whole cluster: sites, network, database, replication, failover, routing, workload."""
+
+    name: Name
+    description: str
+    regions: list[Region] = Field(min_length=1)
+    boot: Duration = Field(description="time for a restarted host to boot and start its services")
+    network: Network = Network()
+    database: Database
+    replication: Replication
+    failover: Failover
+    routing: Routing
+    workload: Workload
+
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    def hosts(self) -> dict[str, tuple[Host, str, str]]:
+        """Every host by name, with its zone and region."""
+        return {h.name: (h, z.name, r.name) for r in self.regions for z in r.zones for h in z.hosts}
+
+    def hosts_of(self, kind: str) -> list[str]:
+        """Names of the hosts of one kind, in file order."""
+        return [h.name for r in self.regions for z in r.zones for h in z.hosts if h.kind == kind]
+
+    @property
+    def warnings(self) -> list[str]:
+        """Accepted but risky settings, each with the reason."""
+        return list(self._warnings)
+
+    @model_validator(mode="after")
+    def _references(self) -> Topology:
+        hosts = self.hosts()
+        self._unique_names()
+        db_hosts = self.hosts_of("db")
+        if len(db_hosts) == 0:
+            raise RefError(("regions",), "no host of kind 'db'", "add at least one db host")
+        if self.database.initial_primary not in db_hosts:
+            raise RefError(
+                ("database", "initial_primary"),
+                f"'{self.database.initial_primary}' is not a db host",
+                f"use one of: {', '.join(db_hosts)}",
+            )
+        self._check_replication(db_hosts)
+        self._check_failover(hosts, db_hosts)
+        self._check_routing(hosts)
+        for i, client in enumerate(self.workload.clients):
+            self._expect_kind(hosts, client.host, "client", ("workload", "clients", i, "host"))
+            if isinstance(self.routing, Proxy):
+                if client.via is None:
+                    raise RefError(
+                        ("workload", "clients", i),
+                        f"client '{client.host}' names no proxy",
+                        f"add `via:` with one of: {', '.join(self.routing.proxies)}",
+                    )
+                if client.via not in self.routing.proxies:
+                    raise RefError(
+                        ("workload", "clients", i, "via"),
+                        f"'{client.via}' is not one of the routing proxies",
+                        f"use one of: {', '.join(self.routing.proxies)}",
+                    )
+            elif client.via is not None:
+                raise RefError(
+                    ("workload", "clients", i, "via"),
+                    "`via` names a proxy, but routing is not by proxy",
+                    "remove `via`",
+                )
+        return self
+
+    def _unique_names(self) -> None:
+        names = [h.name for r in self.regions for z in r.zones for h in z.hosts]
+        names += [z.name for r in self.regions for z in r.zones] + [r.name for r in self.regions]
+        dupes = sorted(n for n, c in Counter(names).items() if c > 1)
+        if dupes:
+            raise RefError(("regions",), f"names used twice: {', '.join(dupes)}", "rename them")
+
+    @staticmethod
+    def _expect_kind(
+        hosts: dict[str, tuple[Host, str, str]], name: str, kind: str, loc: tuple[str | int, ...]
+    ) -> None:
+        if name not in hosts:
+            raise RefError(loc, f"no host named '{name}'", "add the host or correct the name")
+        if hosts[name][0].kind != kind:
+            raise RefError(
+                loc, f"'{name}' is a {hosts[name][0].kind} host, not {kind}", f"name a {kind} host"
+            )
+
+    def _check_replication(self, db_hosts: list[str]) -> None:
+        rep = self.replication
+        standbys = len(db_hosts) - 1
+        if isinstance(rep, Sync):
+            if rep.standbys != "all":
+                for i, name in enumerate(rep.standbys):
+                    if name not in db_hosts:
+                        raise RefError(
+                            ("replication", "standbys", i),
+                            f"'{name}' is not a db host",
+                            f"use db hosts: {', '.join(db_hosts)}",
+                        )
+                standbys = len([s for s in rep.standbys if s != self.database.initial_primary])
+            relaxable = isinstance(self.failover, Lease) and self.failover.synchronous_mode == "on"
+            if rep.num_sync > standbys and not relaxable:
+                raise RefError(
+                    ("replication", "num_sync"),
+                    f"sync replication waits for {rep.num_sync} standbys but only {standbys} "
+                    "can exist, and nothing may relax it: no write can ever be acknowledged",
+                    "lower num_sync, add standbys, or let the controller relax the sync set",
+                )
+        if isinstance(rep, SemiSync) and rep.wait_for > standbys:
+            self._warnings.append(
+                f"semi-sync waits for {rep.wait_for} replicas but only {standbys} exist: every "
+                "commit waits the full timeout once, then replication runs async"
+            )
+
+    def _check_failover(self, hosts: dict[str, tuple[Host, str, str]], db: list[str]) -> None:
+        fo = self.failover
+        if not isinstance(fo, Lease):
+            return
+        for i, name in enumerate(fo.store.members):
+            self._expect_kind(hosts, name, "dcs", ("failover", "store", "members", i))
+        if fo.synchronous_mode != "off" and not isinstance(self.replication, Sync):
+            raise RefError(
+                ("failover", "synchronous_mode"),
+                "synchronous_mode needs `replication.mode: sync`",
+                "set replication to sync, or synchronous_mode to off",
+            )
+        if fo.loop_wait + 2 * fo.retry_timeout > fo.ttl:
+            self._warnings.append(
+                f"loop_wait + 2 × retry_timeout = {fo.loop_wait + 2 * fo.retry_timeout:g} s "
+                f"exceeds ttl = {fo.ttl:g} s: a primary cut off from the store may still be "
+                "acknowledging writes when its key expires and another node is promoted"
+            )
+        if len(db) < 2:
+            self._warnings.append("a single db host: a failover has no candidate")
+
+    def _check_routing(self, hosts: dict[str, tuple[Host, str, str]]) -> None:
+        if isinstance(self.routing, Proxy):
+            for i, name in enumerate(self.routing.proxies):
+                self._expect_kind(hosts, name, "proxy", ("routing", "proxies", i))

@@ -1,0 +1,151 @@
+"""The workload: probe clients in named sites, issuing writes and reads through their router.
+
+Each client runs two probe loops (writes, reads), each a closed loop at its rate: the next
+statement starts one interval after the previous one started, or when it finished if it took
+longer. A write has a unique key; a failed or unknown write is retried after a jittered
+exponential backoff with the same key, up to `retries` times, so a write can end "failed but
+present". Any error drops the session; the next statement opens a new one.
+
+Why one simpy event per statement: the request's whole plan is known when it is issued, so the
+loop sleeps straight to its next statement; when the cluster changes under an unfinished
+request, the request is re-planned and the loop woken to re-aim its sleep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.cluster.requests import Request
+from sim.cluster.routing import Session
+from sim.spec.workload import Client, Workload
+
+if TYPE_CHECKING:
+    from sim.cluster.core import Cluster
+
+
+class ProbeLoop:
+    """One probe thread of a client: writes or reads at a fixed rate."""
+
+    def __init__(self, wl: ClientWorkload, client: Client, f: str, rate: float, index: int) -> None:
+        self.wl = wl
+        self.c = wl.c
+        self.client = client
+        self.f = f
+        self.interval = 1.0 / rate
+        self.index = index
+        self.site = wl.c.net.zone_of[client.host]
+        self.session: Session | None = None
+        self.req: Request | None = None
+        self.proc: simpy.Process | None = None
+        self._rng = wl.c.rng(f"client:{client.host}:{f}")
+
+    def run(self) -> Generator[Any, Any, None]:
+        env = self.c.env
+        spec = self.wl.spec
+        service = self.c.requests
+        timeout = env.timeout
+        interval = self.interval
+        write = self.f == "write"
+        retries = spec.retries
+        host, site, via, f = self.client.host, self.site, self.client.via, self.f
+        base_id = self.index * 10_000_000
+        yield timeout(self._rng.uniform(0.0, interval))
+        seq = n = attempt = 0
+        key = self.index * 1_000_000 if write else 0
+        while True:
+            n += 1
+            req = Request(
+                base_id + n,
+                host,
+                site,
+                via,
+                f,
+                key,
+                attempt,
+                env.now,
+                spec.connect_timeout,
+                spec.statement_timeout,
+                self.session,
+            )
+            service.start(req, env.now)
+            self.req = req
+            backoff = -1.0
+            while True:
+                if write and req.outcome != "ok" and attempt < retries:
+                    if backoff < 0:
+                        backoff = self._backoff(attempt)
+                    wake = req.t_done + backoff
+                else:
+                    wake = max(req.t_done, req.t_invoke + interval)
+                try:
+                    yield timeout(max(wake - env.now, 0.0))
+                    break
+                except simpy.Interrupt:
+                    continue
+            service.record(req)
+            if req.outcome == "ok":
+                self.session = req.session
+            else:
+                self.session = None
+                if write and attempt < retries:
+                    attempt += 1
+                    continue
+            if write:
+                seq += 1
+                key = self.index * 1_000_000 + seq
+                attempt = 0
+
+    def _backoff(self, attempt: int) -> float:
+        b = self.wl.spec.backoff
+        return self._rng.uniform(0.0, min(b.max, b.base * 2**attempt))
+
+    def revise(self, now: float) -> None:
+        req = self.req
+        if req is not None and req.t_done > now and self.c.requests.revise(req, now):
+            assert self.proc is not None
+            self.proc.interrupt()
+
+    def finish(self) -> None:
+        """At the end of the run, record the statement still in flight as unknown."""
+        req = self.req
+        if req is not None and req.t_done > self.c.env.now:
+            req.outcome, req.error, req.t_done = "info", "pending", self.c.env.now
+            req.lineage, req.lsn = -1, -1
+            self.c.requests.record(req)
+
+
+class ClientWorkload:
+    """Every probe loop of the topology's clients."""
+
+    def __init__(self, cluster: Cluster, spec: Workload) -> None:
+        self.c = cluster
+        self.spec = spec
+        self.loops: list[ProbeLoop] = []
+        for client in spec.clients:
+            for f, rate in (("write", client.writes), ("read", client.reads)):
+                if rate > 0:
+                    self.loops.append(ProbeLoop(self, client, f, rate, len(self.loops) + 1))
+
+    def start(self) -> None:
+        for loop in self.loops:
+            loop.proc = self.c.env.process(loop.run())
+        self.c.on_change(self._changed)
+
+    def _changed(self) -> None:
+        now = self.c.env.now
+        for loop in self.loops:
+            loop.revise(now)
+
+    def sessions(self) -> list[Session]:
+        return [loop.session for loop in self.loops if loop.session is not None] + [
+            loop.req.session
+            for loop in self.loops
+            if loop.req is not None and loop.req.session is not None
+        ]
+
+    def finish(self) -> None:
+        for loop in self.loops:
+            loop.finish()
