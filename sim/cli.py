@@ -1,0 +1,301 @@
+"""The `hasim` command line: run one incident, list the catalog, write the file formats' schema.
+
+Usage:
+
+    hasim run TOPOLOGY SCENARIO [--seed N] [--json]
+        One run of a scenario against a topology (each a path to a YAML file or a catalog
+        name, see `hasim list`): a readable summary, or one JSON object with the metrics,
+        the run's provenance and the topology's warnings.
+    hasim list
+        The catalog's topologies and scenarios.
+    hasim schema [--out DIR]
+        Write DIR/topology.schema.json and DIR/scenario.schema.json (default DIR: ./schema),
+        for editors that validate YAML against a JSON Schema.
+    hasim --version
+
+Exit codes: 0 success; 2 bad input (a file, a field, an unknown name or a bad option), shown
+as one `error:` message naming the file, line and fix, never a traceback.
+
+Why argparse and lazy imports: the command must start fast and run where only the engine's
+own dependencies are installed, so nothing here imports the dashboard's libraries, and the
+simulation is imported only by the commands that run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.run import RunResult
+
+# DESIGN.md: RTO and RPO are confused words, so every place that shows them defines them.
+RTO_DEF = (
+    "time from the fault to the ack of the first write that survives, after which every "
+    "write for stable_s is acknowledged within slow_s and survives"
+)
+READ_RTO_DEF = "the same for reads; a read of data later discarded is not a success"
+RPO_DEF = (
+    "span of time whose acknowledged writes were lost: from the last write both the lost and "
+    "the surviving history hold to the ack of the last lost write"
+)
+RPO_BYTES_DEF = "log bytes acknowledged on a discarded history"
+CENSORED = "no recovery before the run ended"
+
+DEFAULT_SEED = 1
+
+_RUN_EPILOG = f"""\
+metrics:
+  RTO  {RTO_DEF}; "inf" means censored: {CENSORED}
+  read RTO  {READ_RTO_DEF}
+  RPO  {RPO_DEF}; 0 when none was lost
+"""
+
+
+def _version() -> str:
+    try:
+        return version("hasim")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _seed(text: str) -> int:
+    """A run's seed from the command line: a non-negative integer."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if seed < 0:
+        raise argparse.ArgumentTypeError(f"{seed} is negative: seeds are 0 or more")
+    return seed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `hasim` and its subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="hasim",
+        description="Simulate database high-availability topologies: achieved RTO, RPO, "
+        "lost writes.",
+    )
+    parser.add_argument("--version", action="version", version=f"hasim {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="one run of a scenario against a topology",
+        description="One run of SCENARIO against TOPOLOGY: recovery time (RTO), data loss "
+        "(RPO), lost writes and where the recovery time went.",
+        epilog=_RUN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("topology", metavar="TOPOLOGY", help="a topology file or catalog name")
+    run.add_argument("scenario", metavar="SCENARIO", help="a scenario file or catalog name")
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        help=f"the run's seed; the same seed gives the same run (default {DEFAULT_SEED})",
+    )
+    run.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: metrics, provenance, warnings (+inf written as "inf")',
+    )
+    run.set_defaults(handler=_cmd_run)
+
+    listing = sub.add_parser("list", help="the catalog's topologies and scenarios")
+    listing.set_defaults(handler=_cmd_list)
+
+    schema = sub.add_parser("schema", help="write the JSON Schema of the file formats")
+    schema.add_argument(
+        "--out",
+        type=Path,
+        default=Path("schema"),
+        help="folder for topology.schema.json and scenario.schema.json (default ./schema)",
+    )
+    schema.set_defaults(handler=_cmd_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The `hasim` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args, sys.stdout))
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # Why: `hasim run ... | head` closes the pipe early; that is not an error worth a
+        # traceback, and Python would print one again at exit while flushing stdout.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
+    # Why lazily: the engine (simpy, numpy, networkx) is needed by this command only.
+    from sim.catalog import load_scenario, load_topology
+    from sim.faults import check_targets
+    from sim.run import run
+
+    topology = load_topology(args.topology)
+    scenario = load_scenario(args.scenario)
+    check_targets(topology.spec, scenario.spec, scenario.lines)
+    for warning in topology.spec.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    result = run(topology.spec, scenario.spec, args.seed)
+    if args.json:
+        out.write(run_json(result) + "\n")
+    else:
+        out.write(summary(result))
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    from sim.catalog import names
+
+    for kind in ("topologies", "scenarios"):
+        out.write(f"{kind}:\n")
+        for name in names(kind):
+            out.write(f"  {name}\n")
+    return 0
+
+
+def schema_texts() -> dict[str, str]:
+    """The JSON Schema of each file format, as the text of its file, by file name."""
+    from sim.spec import Scenario, Topology
+
+    return {
+        f"{name}.schema.json": json.dumps(model.model_json_schema(), indent=2, sort_keys=True)
+        + "\n"
+        for name, model in (("topology", Topology), ("scenario", Scenario))
+    }
+
+
+def _cmd_schema(args: argparse.Namespace, out: TextIO) -> int:
+    folder: Path = args.out
+    for name, text in schema_texts().items():
+        path = folder / name
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the schema ({exc.strerror})",
+                file=str(path),
+                fix="give --out a folder you can write to",
+            ) from None
+        out.write(f"wrote {path}\n")
+    return 0
+
+
+def jsonable(value: Any) -> Any:
+    """`value` with every non-finite float as a string ("inf", "-inf", "nan"), so that the
+    JSON is valid for every parser, not only Python's."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else str(float(value))
+    if hasattr(value, "item"):  # a numpy scalar
+        return jsonable(value.item())
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def run_json(result: RunResult) -> str:
+    """One run as a JSON object: metrics, provenance and warnings."""
+    payload = {
+        "metrics": result.metrics,
+        "provenance": result.provenance(),
+        "warnings": list(result.warnings),
+    }
+    return json.dumps(jsonable(payload), indent=2, allow_nan=False)
+
+
+def _duration(seconds: float) -> str:
+    from sim.units import format_duration
+
+    if math.isinf(seconds) and seconds > 0:
+        return "inf (censored)"
+    return format_duration(seconds)
+
+
+def summary(result: RunResult) -> str:
+    """One run as a readable report, each RTO and RPO with its definition beside it."""
+    from sim.units import format_duration, format_size
+
+    m = result.metrics
+    p = result.provenance()
+    lines = [
+        f"topology {p['topology']}  scenario {p['scenario']}  seed {p['seed']}",
+        "",
+        "Recovery time",
+        _row("RTO (writes)", _duration(m["rto_s"]), RTO_DEF),
+    ]
+    lines += _site_rows(m["rto_s_by_site"], m["rto_s"])
+    lines.append(_row("RTO (reads)", _duration(m["read_rto_s"]), READ_RTO_DEF))
+    lines += _site_rows(m["read_rto_s_by_site"], m["read_rto_s"])
+    checks = result.scenario.checks
+    lines.append(
+        f"  this scenario: stable_s = {format_duration(checks.stable)}, "
+        f"slow_s = {format_duration(checks.slow)}"
+    )
+    if math.isinf(m["rto_s"]) or math.isinf(m["read_rto_s"]):
+        lines.append(f"  inf (censored): {CENSORED}; it counts as a miss in every target")
+    lines += [
+        "",
+        "Data loss",
+        _row("RPO", _duration(m["rpo_s"]), RPO_DEF),
+        _row("RPO bytes", format_size(m["rpo_bytes"]), RPO_BYTES_DEF),
+        _row("lost writes", str(m["lost_writes"]), "acknowledged writes absent at the end"),
+        _row("lost tx (estimate)", f"{m['lost_tx_est']:.0f}", "lost bytes / bytes per tx"),
+        _row(
+            "loss window",
+            _duration(m["loss_window_s"]),
+            "time span of the log on discarded histories",
+        ),
+        _row("divergent writes", str(m["divergent_writes"]), "acked on a discarded history"),
+        _row("indeterminate", str(m["indeterminate"]), "outcome unknown to the client"),
+        _row(
+            "failed but present",
+            str(m["failed_but_present"]),
+            "reported failed to the client, yet applied",
+        ),
+        "",
+        "Failover",
+        _row("failovers", str(m["failovers"]), "promotions from the fault on"),
+        "  RTO breakdown (adds up to the write RTO):",
+    ]
+    for key in ("detection_s", "election_s", "fencing_s", "promotion_s", "routing_s", "client_s"):
+        lines.append(f"    {key.removesuffix('_s'):<12}{_duration(m[key]):>12}")
+    lines += ["", f"history digest {p['history_digest']}  hasim {p['hasim_version']}", ""]
+    return "\n".join(lines)
+
+
+def _row(label: str, value: str, definition: str) -> str:
+    return f"  {label:<20}{value:>12}   {definition}"
+
+
+def _site_rows(by_site: dict[str, float], worst: float) -> list[str]:
+    rows = []
+    for site in sorted(by_site):
+        mark = "  (worst)" if by_site[site] == worst and len(set(by_site.values())) > 1 else ""
+        rows.append(f"    {site:<18}{_duration(by_site[site]):>12}{mark}")
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main())
