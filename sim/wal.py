@@ -74,6 +74,19 @@ class RateSchedule:
             rates.append(max(level, 0.0))
         return cls(times, rates)
 
+    def capped(self, cap: float) -> RateSchedule:
+        """The same schedule with every rate at most `cap` (memoised per cap)."""
+        cache = self.__dict__.setdefault("_capped", {})
+        if cap not in cache:
+            times, rates = [], []
+            for t, r in zip(self.times, self.rates, strict=True):
+                r = min(r, cap)
+                if not rates or r != rates[-1]:
+                    times.append(t)
+                    rates.append(r)
+            cache[cap] = RateSchedule(times, rates)
+        return cache[cap]
+
     def _index(self, t: float) -> int:
         return bisect_right(self.times, t) - 1
 
@@ -95,25 +108,26 @@ class RateSchedule:
 
 
 class PrimaryLog:
-    """The LSN a primary has reached on its lineage: it grows with the write rate while the
-    primary accepts and completes writes, and stands still otherwise.
+    """The LSN a primary has reached on its lineage: it grows with the application's write
+    rate while the primary accepts and completes writes, and stands still otherwise. When
+    commits wait for a standby, the application cannot write faster than that standby
+    receives, so the rate is capped at the stream's throughput.
 
-    Kept as segments (start time, start LSN, growing) so that the past can be read exactly,
-    which the WAL streams need (they read the primary's position one latency ago)."""
+    Kept as segments (start time, start LSN, the schedule in force or None when still) so that
+    the past reads exactly, which the WAL streams need (they read one latency back)."""
 
     def __init__(self, schedule: RateSchedule, lineage: int, t0: float, lsn0: float) -> None:
         self.schedule = schedule
         self.lineage = lineage
         self._starts: list[float] = [t0]
         self._lsns: list[float] = [lsn0]
-        self._growing: list[bool] = [False]
-        # LSN minus the schedule's cumulative bytes at the segment's start: on a growing
-        # segment the LSN is this plus the cumulative bytes at t.
-        self._offsets: list[float] = [lsn0 - schedule.cumulative(t0)]
+        self._scheds: list[RateSchedule | None] = [None]
+        # On a growing segment the LSN is this offset plus the schedule's cumulative bytes.
+        self._offsets: list[float] = [lsn0]
 
     @property
     def growing(self) -> bool:
-        return self._growing[-1]
+        return self._scheds[-1] is not None
 
     def _seg(self, t: float) -> int:
         return max(bisect_right(self._starts, t) - 1, 0)
@@ -123,32 +137,37 @@ class PrimaryLog:
         i = len(starts) - 1
         if t < starts[i]:
             i = self._seg(t)
-        if not self._growing[i]:
+        sched = self._scheds[i]
+        if sched is None:
             return self._lsns[i]
-        return self._offsets[i] + self.schedule.cumulative(max(t, starts[i]))
+        return self._offsets[i] + sched.cumulative(max(t, starts[i]))
 
     def slope(self, t: float) -> float:
-        i = self._seg(t)
-        return self.schedule.rate(t) if self._growing[i] else 0.0
+        sched = self._scheds[self._seg(t)]
+        return 0.0 if sched is None else sched.rate(t)
 
     def next_kink(self, t: float) -> float:
         i = self._seg(t)
         seg_end = self._starts[i + 1] if i + 1 < len(self._starts) else INF
-        nxt = self.schedule.next_change(t) if self._growing[i] else INF
-        return min(nxt, seg_end)
+        sched = self._scheds[i]
+        return min(INF if sched is None else sched.next_change(t), seg_end)
 
-    def set_growing(self, t: float, growing: bool) -> None:
-        """From `t` on, the log grows (or stands still)."""
-        if growing == self._growing[-1]:
+    def set_growing(self, t: float, growing: bool, cap: float | None = None) -> None:
+        """From `t` on, the log grows at the application's rate (at most `cap` bytes/s), or
+        stands still."""
+        sched = (
+            (self.schedule.capped(cap) if cap is not None else self.schedule) if growing else None
+        )
+        if sched is self._scheds[-1]:
             return
         lsn = self.value(t)
-        offset = lsn - self.schedule.cumulative(t)
+        offset = lsn - sched.cumulative(t) if sched is not None else lsn
         if self._starts[-1] == t:
-            self._lsns[-1], self._growing[-1], self._offsets[-1] = lsn, growing, offset
+            self._lsns[-1], self._scheds[-1], self._offsets[-1] = lsn, sched, offset
         else:
             self._starts.append(t)
             self._lsns.append(lsn)
-            self._growing.append(growing)
+            self._scheds.append(sched)
             self._offsets.append(offset)
 
     def samples(self, until: float) -> list[tuple[float, float]]:
@@ -160,10 +179,10 @@ class PrimaryLog:
                 break
             end = min(self._starts[i + 1] if i + 1 < len(self._starts) else until, until)
             out.append((start, self.value(start)))
-            if self._growing[i]:
-                out.extend((c, self.value(c)) for c in self.schedule.changes_between(start, end))
+            sched = self._scheds[i]
+            if sched is not None:
+                out.extend((c, self.value(c)) for c in sched.changes_between(start, end))
             out.append((end, self.value(end)))
-        # Drop repeats; keep the order.
         dedup: list[tuple[float, float]] = []
         for point in out:
             if not dedup or point[0] > dedup[-1][0]:
@@ -214,6 +233,7 @@ class FluidQueue:
             backlog = arr.value(t) - self.done
             r = arr.slope(t)
             nxt = min(arr.next_kink(t), target)
+            assert nxt > t, "a fluid queue must move forward"
             if backlog <= self._EPS:
                 if r <= rate:
                     self.done = arr.value(nxt)
@@ -263,9 +283,16 @@ class FluidQueue:
         dt = self._ts[i + 1] - self._ts[i]
         return 0.0 if dt == 0 else (self._vs[i + 1] - self._vs[i]) / dt
 
-    def kink_after(self, t: float) -> float:
-        i = bisect_right(self._ts, t)
-        return self._ts[i] if i < len(self._ts) else INF
+    def kink_after(self, t: float, shift: float = 0.0) -> float:
+        """The first breakpoint `k` with `k + shift > t`, as `k + shift` (inf if none).
+
+        Why the shift is applied here: `bisect` on `t - shift` can return a breakpoint that,
+        shifted back, rounds to `t` itself, and a queue fed by it would never move on."""
+        ts = self._ts
+        i = bisect_right(ts, t - shift)
+        while i < len(ts) and ts[i] + shift <= t:
+            i += 1
+        return ts[i] + shift if i < len(ts) else INF
 
     def forget_before(self, t: float) -> None:
         """Drop breakpoints older than `t` (keeping one at or before it)."""
@@ -292,7 +319,7 @@ class Shifted:
         return self.queue.slope_at(t - self.delay)
 
     def next_kink(self, t: float) -> float:
-        return self.queue.kink_after(t - self.delay) + self.delay
+        return self.queue.kink_after(t, self.delay)
 
 
 class WalStream:

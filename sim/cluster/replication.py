@@ -183,6 +183,10 @@ class Replication:
             self._refresh(primary)
             self.c.changed()
 
+    def _relaxed(self, primary: DbNode) -> bool:
+        """An empty sync set means async (synchronous_standby_names = '')."""
+        return self.sync_names.get(primary.name, self._default_sync) == []
+
     def _sync_candidates(self, primary: DbNode) -> list[str]:
         names = self.sync_names.get(primary.name, self._default_sync)
         streaming = self.standbys_of(primary)
@@ -193,22 +197,40 @@ class Replication:
     def waits_forever(self, primary: DbNode) -> bool:
         """Whether no commit on `primary` can be acknowledged with today's connections."""
         spec = self.spec
-        if isinstance(spec, Sync):
+        if isinstance(spec, Sync) and not self._relaxed(primary):
             return len(self._sync_candidates(primary)) < spec.num_sync
         return False
 
     def _refresh(self, primary: DbNode) -> None:
         # With no one to wait for, every session blocks in its commit, so the application's
-        # bulk writes stop too: the log stands still until a standby returns.
+        # writes stop too; while commits wait for standbys, it writes no faster than they
+        # receive.
         if primary.log is not None:
             growing = primary.writable and not self.waits_forever(primary)
-            primary.log.set_growing(self.c.env.now, growing)
+            primary.log.set_growing(self.c.env.now, growing, self._cap(primary))
+
+    def _cap(self, primary: DbNode) -> float | None:
+        spec = self.spec
+        if isinstance(spec, Sync):
+            names = self._sync_candidates(primary)
+            if self._relaxed(primary) or not names:
+                return None
+            speeds = [self.streams[n].bandwidth for n in names]
+            if spec.method == "first":
+                return min(speeds[: spec.num_sync])
+            fastest = sorted(speeds, reverse=True)
+            return fastest[spec.num_sync - 1] if len(fastest) >= spec.num_sync else None
+        if isinstance(spec, SemiSync) and self.semisync_on.get(primary.name, False):
+            streams = self.standbys_of(primary)
+            fastest = sorted((self.streams[n].bandwidth for n in streams), reverse=True)
+            return fastest[spec.wait_for - 1] if len(fastest) >= spec.wait_for else None
+        return None
 
     def ack_at(self, primary: DbNode, lsn: float, t_commit: float, now: float) -> float:
         """When a commit at `lsn` (made durable locally at `t_commit`) is acknowledged, with the
         connections as they are at `now`; inf while it cannot be."""
         spec = self.spec
-        if isinstance(spec, Sync):
+        if isinstance(spec, Sync) and not self._relaxed(primary):
             cands = self._sync_candidates(primary)
             if len(cands) < spec.num_sync:
                 return INF
@@ -229,6 +251,7 @@ class Replication:
             if any(s.backlog(now) <= 0.0 for s in streams):
                 self.semisync_on[primary.name] = True
                 self.c.event("semi_sync_on", primary.name)
+                self._refresh(primary)
             else:
                 return t_commit
         times = sorted(s.receive_ack_at(lsn, t_commit, now) for s in streams)
@@ -255,4 +278,5 @@ class Replication:
         if len(times) < spec.wait_for or times[spec.wait_for - 1] > at:
             self.semisync_on[primary.name] = False
             self.c.event("semi_sync_off", primary.name, "timeout")
+            self._refresh(primary)
             self.c.changed()
