@@ -38,7 +38,8 @@ def resolve(kind: str, ref: str | Path) -> Path:
         return candidate
     known = ", ".join(names(kind)) or "none"
     raise InputError(
-        f"no file and no catalog {kind[:-1]} named '{ref}'",
+        f"no file and no catalog {'topology' if kind == 'topologies' else 'scenario'} "
+        f"named '{ref}'",
         file=str(ref),
         fix=f"give a path to a YAML file, or one of: {known}",
     )

@@ -9,7 +9,7 @@ from sim.errors import InputError
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
 from sim.spec.fault import SELECTORS, CrashDb, CrashDcs, Fault, Partition
-from sim.yamlio import LineMap
+from sim.yamlio import LineMap, dotted
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
@@ -25,22 +25,20 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
     file = lines.file if lines else f"scenario {scenario.name}"
 
     def fail(loc: tuple[str | int, ...], problem: str, fix: str) -> None:
-        field = ".".join(str(p) for p in loc)
         line = lines.line(loc) if lines else None
-        raise InputError(problem, file=file, line=line, field=field, fix=fix)
+        raise InputError(problem, file=file, line=line, field=dotted(loc), fix=fix)
 
     for i, fault in enumerate(scenario.faults):
-        targets = (
-            [t for group in fault.groups for t in group]
-            if isinstance(fault, Partition)
-            else [fault.target]
-        )
-        for target in targets:
-            loc: tuple[str | int, ...] = (
-                "faults",
-                i,
-                "groups" if isinstance(fault, Partition) else "target",
-            )
+        named: list[tuple[tuple[str | int, ...], str]]
+        if isinstance(fault, Partition):
+            named = [
+                (("faults", i, "groups", g, k), t)
+                for g, group in enumerate(fault.groups)
+                for k, t in enumerate(group)
+            ]
+        else:
+            named = [(("faults", i, "target"), fault.target)]
+        for loc, target in named:
             if target.startswith("zone:"):
                 if target[5:] not in zones:
                     fail(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 _NUMBER = r"(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
 
@@ -128,7 +128,36 @@ def format_size(nbytes: float) -> str:
     return f"{nbytes:.0f} B"
 
 
-def _schema(pattern: str, examples: list[str], description: str) -> WithJsonSchema:
+def write_duration(seconds: float) -> str | int:
+    """A duration in file syntax (`250ms`, `30s`), the inverse of `parse_duration`."""
+    if seconds == 0:
+        return 0
+    if seconds < 1:
+        return f"{seconds * 1000:g}ms"
+    return f"{seconds:g}s"
+
+
+def write_size(nbytes: int) -> str | int:
+    """A size in file syntax, in the largest binary unit that divides it."""
+    if nbytes == 0:
+        return 0
+    for unit in ("TB", "GB", "MB", "KB"):
+        if nbytes % SIZE_UNITS_B[unit] == 0:
+            return f"{nbytes // SIZE_UNITS_B[unit]}{unit}"
+    return f"{nbytes}B"
+
+
+def write_rate(per_s: float) -> str | int:
+    return 0 if per_s == 0 else f"{per_s:g}/s"
+
+
+def write_byte_rate(bps: float) -> str | int:
+    return 0 if bps == 0 else f"{bps / SIZE_UNITS_B['MB']:g}MB/s"
+
+
+def _schema(regex: re.Pattern[str], examples: list[str], description: str) -> WithJsonSchema:
+    # JSON Schema patterns are ECMA-262 regular expressions: no Python named groups.
+    pattern = re.sub(r"\?P<\w+>", "", regex.pattern)
     return WithJsonSchema(
         {
             "anyOf": [{"type": "string", "pattern": pattern}, {"const": 0}],
@@ -141,20 +170,24 @@ def _schema(pattern: str, examples: list[str], description: str) -> WithJsonSche
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    _schema(_DURATION_RE.pattern, ["250ms", "30s", "5m"], "A duration with its unit."),
+    PlainSerializer(write_duration, when_used="json"),
+    _schema(_DURATION_RE, ["250ms", "30s", "5m"], "A duration with its unit."),
 ]
 Size = Annotated[
     int,
     BeforeValidator(parse_size),
-    _schema(_SIZE_RE.pattern, ["16MB", "2TB"], "A size with its unit (binary multiples)."),
+    PlainSerializer(write_size, when_used="json"),
+    _schema(_SIZE_RE, ["16MB", "2TB"], "A size with its unit (binary multiples)."),
 ]
 Rate = Annotated[
     float,
     BeforeValidator(parse_rate),
-    _schema(_RATE_RE.pattern, ["10/s", "2000/s"], "A count per unit of time."),
+    PlainSerializer(write_rate, when_used="json"),
+    _schema(_RATE_RE, ["10/s", "2000/s"], "A count per unit of time."),
 ]
 ByteRate = Annotated[
     float,
     BeforeValidator(parse_byte_rate),
-    _schema(_BYTE_RATE_RE.pattern, ["125MB/s", "1Gbit/s"], "A throughput with its unit."),
+    PlainSerializer(write_byte_rate, when_used="json"),
+    _schema(_BYTE_RATE_RE, ["125MB/s", "1Gbit/s"], "A throughput with its unit."),
 ]

@@ -111,7 +111,8 @@ def _data_loc(data: Any, loc: Loc) -> Loc:
     return tuple(out)
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
+    """A path as people write it: `faults[0].target`."""
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
@@ -201,7 +202,7 @@ def input_error_from(exc: ValidationError, data: Any, lines: LineMap) -> InputEr
         problem,
         file=lines.file,
         line=lines.line(loc),
-        field=_dotted(loc) or None,
+        field=dotted(loc) or None,
         fix=_fix_for(error, loc[-1] if loc else None),
     )
 
@@ -217,7 +218,7 @@ def validate(model: type[M], data: Any, lines: LineMap) -> M:
             exc.problem,
             file=lines.file,
             line=lines.line(exc.loc),
-            field=_dotted(exc.loc) or None,
+            field=dotted(exc.loc) or None,
             fix=exc.fix,
         ) from None
 

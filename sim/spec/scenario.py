@@ -13,9 +13,13 @@ class Checks(Spec):
     """Thresholds of the checkers (DESIGN.md, Metrics)."""
 
     stable: Duration = Field(
-        default=5.0, description="writes must keep succeeding this long to count as recovered"
+        default="5s",
+        validate_default=True,
+        description="writes must keep succeeding this long to count as recovered",
     )
-    slow: Duration = Field(default=1.0, description="a write slower than this counts as down")
+    slow: Duration = Field(
+        default="1s", validate_default=True, description="a write slower than this counts as down"
+    )
 
 
 class Scenario(Spec):
