@@ -52,18 +52,7 @@ def run_many(topology_name: str, scenario_name: str, seed0: int, n: int) -> list
 @st.cache_data(show_spinner=False, max_entries=8)
 def run_one(topology_name: str, scenario_name: str, seed: int) -> sim.RunResult:
     """One seed's full result: its history, metrics and the topology's warnings."""
-    return _run_function()(topology(topology_name), scenario(scenario_name), seed)
-
-
-def _run_function() -> Any:
-    """`sim.run`, the function.
-
-    Why: `sim.run` is also the name of a submodule, and importing that submodule (as
-    `sim.run_seeds` does) rebinds the package attribute to the module; until the package
-    resolves the clash, take the function from wherever the attribute points.
-    """
-    run = sim.run
-    return run if callable(run) else run.run
+    return sim.run(topology(topology_name), scenario(scenario_name), seed)
 
 
 def default_topologies(available: list[str]) -> list[str]:

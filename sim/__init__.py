@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.catalog import load_scenario, load_topology, names
     from sim.errors import InputError
-    from sim.run import RunResult, run
+    from sim.runner import RunResult, run
     from sim.spec import Scenario, Topology
     from sim.sweep import SeedResult, run_seeds
 
 _WHERE = {
     "InputError": "sim.errors",
-    "RunResult": "sim.run",
-    "run": "sim.run",
+    "RunResult": "sim.runner",
+    "run": "sim.runner",
     "Scenario": "sim.spec",
     "Topology": "sim.spec",
     "SeedResult": "sim.sweep",

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sim.errors import InputError
 
 if TYPE_CHECKING:
-    from sim.run import RunResult
+    from sim.runner import RunResult
 
 # DESIGN.md: RTO and RPO are confused words, so every place that shows them defines them.
 RTO_DEF = (
@@ -146,7 +146,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     # Why lazily: the engine (simpy, numpy, networkx) is needed by this command only.
     from sim.catalog import load_scenario, load_topology
     from sim.faults import check_targets
-    from sim.run import run
+    from sim.runner import run
 
     topology = load_topology(args.topology)
     scenario = load_scenario(args.scenario)

@@ -75,8 +75,9 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
                 fail(loc, f"'{target}' is not a dcs host", "crash-dcs targets store members")
 
 
-def resolve(cluster: Cluster, target: str, rng: Stream, count: int = 1) -> list[str]:
-    """The hosts a target names at this moment (selectors look at the cluster now)."""
+def resolve(cluster: Cluster, target: str, rng: Stream, count: int | None = None) -> list[str]:
+    """The hosts a target names at this moment (selectors look at the cluster now); `count`
+    picks that many store members at random for `dcs` (default: all of them)."""
     net = cluster.net
     if target.startswith("zone:"):
         return [h for h in net.hosts() if net.zone_of[h] == target[5:]]
@@ -95,7 +96,8 @@ def resolve(cluster: Cluster, target: str, rng: Stream, count: int = 1) -> list[
     if target == "dcs":
         members = list(cluster.store.members) if cluster.store else []
         picked: list[str] = []
-        while members and len(picked) < count:
+        want = len(members) if count is None else count
+        while members and len(picked) < want:
             picked.append(members.pop(rng.index(len(members))))
         return sorted(picked, key=cluster.order)
     return [target]

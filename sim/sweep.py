@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sim.run import run
+from sim.runner import run
 from sim.spec import Scenario, Topology
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sim.checkers import check_all
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
+from sim.faults import check_targets
 from sim.history import FinalRead, History, Position
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
@@ -137,7 +138,9 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
 
 
 def run(topology: Topology, scenario: Scenario, seed: int) -> RunResult:
-    """One run: history and metrics."""
+    """One run: history and metrics. `InputError` if the scenario names what the topology
+    lacks (loaders that know the scenario's file check first, for a message with its line)."""
+    check_targets(topology, scenario, None)
     history, events = simulate(topology, scenario, seed)
     return RunResult(
         topology, scenario, seed, history, check_all(history), events, topology.warnings

@@ -1,0 +1,1 @@
+"""Failover families: one model per family of systems."""
