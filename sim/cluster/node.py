@@ -28,7 +28,7 @@ class DbNode:
         self.epoch = 0
         # Bumped whenever the process stops: sessions opened before are gone.
         self.incarnation = 0
-        self.process = "running"  # stopped | starting | running | stopping
+        self.process = "running"  # stopped | starting | running | stopping | draining
         self.role = "primary" if primary else "replica"
         self.lineage = lineage
         self.busy: str | None = None  # promoting | stopping | rewinding | cloning | starting
@@ -85,20 +85,20 @@ class DbNode:
         self.epoch += 1
         self.busy = None
         if self.process != "stopped":
-            self._stop_now(t, keep_flushed=True)
+            self._stop_now(t, keep_flushed=True, hung=host_down)
         self.c.record_role(
             self.name, "down" if host_down else "stopped", self.lineage, self.position(t)
         )
         self.c.changed()
 
-    def _stop_now(self, t: float, keep_flushed: bool) -> None:
+    def _stop_now(self, t: float, keep_flushed: bool, hung: bool = False) -> None:
         self.process = "stopped"
         self.incarnation += 1
         if self.log is not None:
             self.log.set_growing(t, False)
             self.c.replication.primary_stopped(self)
         elif self.standby is not None:
-            self.c.replication.standby_stopped(self, keep_flushed)
+            self.c.replication.standby_stopped(self, keep_flushed, hung)
 
     def recovery_s(self, t: float) -> float:
         """Crash recovery replays the WAL written since the last checkpoint."""
@@ -179,6 +179,15 @@ class DbNode:
         yield self.c.env.timeout(self.spec.stop)
         if epoch != self.epoch:
             return
+        if self.log is not None:
+            # A clean shutdown lets the walsenders ship every remaining WAL record to the
+            # connected standbys before the process exits; no new statement runs meanwhile.
+            self.process = "draining"
+            self.log.set_growing(self.c.env.now, False)
+            self.c.changed()
+            yield self.c.env.timeout(self.c.replication.drain_s(self))
+            if epoch != self.epoch:
+                return
         t = self.c.env.now
         self._stop_now(t, keep_flushed=False)
         self.busy = None
@@ -192,7 +201,7 @@ class DbNode:
         node's own later WAL) or re-clone, then follow it."""
         epoch = self.epoch
         if self.process != "stopped":
-            if self.process in ("running", "stopping"):
+            if self.process in ("running", "stopping", "draining"):
                 self._stop_now(self.c.env.now, keep_flushed=False)
             self._record_role("stopped")
         self.process = "stopped"

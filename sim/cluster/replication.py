@@ -30,6 +30,9 @@ class Replication:
         self.spec = cluster.topo.replication
         self.streams: dict[str, WalStream] = {}
         self.upstream_of: dict[str, str] = {}
+        # Standbys whose packets stopped arriving (host dead, link cut): the primary's
+        # walsender still lists them, and waits for their feedback, until wal_sender_timeout.
+        self.hung: dict[str, tuple[str, float]] = {}
         self._wake: dict[str, simpy.Event] = {}
         self.semisync_on: dict[str, bool] = {}
         self._semisync_timer: dict[str, float] = {}
@@ -97,20 +100,36 @@ class Replication:
         )
         node.standby.attach(stream, up.lineage, t)
         node.lineage = up.lineage
+        self.hung.pop(node.name, None)
         self.streams[node.name] = stream
         self.upstream_of[node.name] = up.name
         self.c.event("streaming", node.name, up.name)
         self._refresh(up)
         self.c.changed()
 
-    def _disconnect(self, name: str, keep: float) -> None:
+    def _disconnect(self, name: str, keep: float, hung: bool = False) -> None:
+        """End a standby's stream. `hung`: the standby went silent rather than closing the
+        connection, so its primary keeps waiting on it until wal_sender_timeout."""
         node = self.c.nodes[name]
         up = self.upstream_of.pop(name)
         self.streams.pop(name)
         assert node.standby is not None
-        node.standby.detach(self.c.env.now, keep)
+        t = self.c.env.now
+        node.standby.detach(t, keep)
         self.c.event("stream_lost", name, up)
+        if hung and self.c.nodes[up].writable:
+            self.hung[name] = (up, t)
+            self.c.env.process(self._walsender_timeout(name, t))
         self._refresh(self.c.nodes[up])
+
+    def _walsender_timeout(self, name: str, since: float) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(self.c.topo.database.wal_sender_timeout)
+        if self.hung.get(name, ("", -1.0))[1] != since:
+            return
+        up, _ = self.hung.pop(name)
+        self.c.event("walsender_timeout", up, name)
+        self._refresh(self.c.nodes[up])
+        self.c.changed()
 
     # --- notifications from nodes and the network ----------------------------------------
 
@@ -128,20 +147,35 @@ class Replication:
         node.upstream = upstream
         self.standby_ready(node)
 
-    def standby_stopped(self, node: DbNode, keep_flushed: bool) -> None:
-        """A standby's process stops: it keeps what it flushed (crash) or received."""
+    def standby_stopped(self, node: DbNode, keep_flushed: bool, hung: bool = False) -> None:
+        """A standby's process stops: it keeps what it flushed (crash) or received. `hung`:
+        its host died, so the primary hears nothing (no reset) and keeps waiting."""
         if node.name in self.streams:
             t = self.c.env.now
             stream = self.streams[node.name]
             keep = stream.flushed(t) if keep_flushed else stream.received(t)
-            self._disconnect(node.name, keep)
+            self._disconnect(node.name, keep, hung)
 
     def primary_stopped(self, primary: DbNode) -> None:
         """The sender died: every standby keeps what had been sent (it arrives)."""
         t = self.c.env.now
         for name in [n for n, up in sorted(self.upstream_of.items()) if up == primary.name]:
             self._disconnect(name, self.streams[name].sent(t))
+        for name in [n for n, (up, _) in sorted(self.hung.items()) if up == primary.name]:
+            del self.hung[name]
         self.semisync_on.pop(primary.name, None)
+
+    def drain_s(self, primary: DbNode) -> float:
+        """How long the walsenders need to ship what the primary wrote and has not sent."""
+        t = self.c.env.now
+        return max(
+            (
+                self.streams[n].backlog(t) / self.streams[n].bandwidth
+                for n in self.standbys_of(primary)
+                if n in self.streams
+            ),
+            default=0.0,
+        )
 
     def primary_started(self, primary: DbNode) -> None:
         """A primary accepts writes: standbys pointed at it may connect."""
@@ -160,7 +194,7 @@ class Replication:
             up = self.upstream_of[name]
             if not self.c.net.connected(up, name):
                 stream = self.streams[name]
-                self._disconnect(name, stream.received(t))
+                self._disconnect(name, stream.received(t), hung=True)
         for name in sorted(self.c.nodes, key=self.c.order):
             if name not in self.streams and self.c.nodes[name].upstream is not None:
                 self._poke(name)
@@ -168,10 +202,19 @@ class Replication:
     # --- the commit rule -----------------------------------------------------------------
 
     def standbys_of(self, primary: DbNode) -> list[str]:
-        """Standbys streaming from `primary` now, in file order."""
-        return sorted(
-            (n for n, up in self.upstream_of.items() if up == primary.name), key=self.c.order
-        )
+        """Standbys the primary lists as connected (pg_stat_replication): streaming, or hung
+        until wal_sender_timeout; in file order."""
+        listed = [n for n, up in self.upstream_of.items() if up == primary.name]
+        listed += [n for n, (up, _) in self.hung.items() if up == primary.name]
+        return sorted(listed, key=self.c.order)
+
+    def _flush_ack(self, name: str, lsn: float, t_commit: float, now: float) -> float:
+        stream = self.streams.get(name)
+        return INF if stream is None else stream.flush_ack_at(lsn, t_commit, now)
+
+    def _receive_ack(self, name: str, lsn: float, t_commit: float, now: float) -> float:
+        stream = self.streams.get(name)
+        return INF if stream is None else stream.receive_ack_at(lsn, t_commit, now)
 
     def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:
         """The failover controller changes the sync set (synchronous_standby_names)."""
@@ -215,14 +258,14 @@ class Replication:
             names = self._sync_candidates(primary)
             if self._relaxed(primary) or not names:
                 return None
-            speeds = [self.streams[n].bandwidth for n in names]
+            speeds = [self.streams[n].bandwidth if n in self.streams else 0.0 for n in names]
             if spec.method == "first":
                 return min(speeds[: spec.num_sync])
             fastest = sorted(speeds, reverse=True)
             return fastest[spec.num_sync - 1] if len(fastest) >= spec.num_sync else None
         if isinstance(spec, SemiSync) and self.semisync_on.get(primary.name, False):
-            streams = self.standbys_of(primary)
-            fastest = sorted((self.streams[n].bandwidth for n in streams), reverse=True)
+            streams = [self.streams[n] for n in self.standbys_of(primary) if n in self.streams]
+            fastest = sorted((s.bandwidth for s in streams), reverse=True)
             return fastest[spec.wait_for - 1] if len(fastest) >= spec.wait_for else None
         return None
 
@@ -234,7 +277,7 @@ class Replication:
             cands = self._sync_candidates(primary)
             if len(cands) < spec.num_sync:
                 return INF
-            times = [self.streams[n].flush_ack_at(lsn, t_commit, now) for n in cands]
+            times = [self._flush_ack(n, lsn, t_commit, now) for n in cands]
             if spec.method == "first":
                 return max(t_commit, max(times[: spec.num_sync]))
             return max(t_commit, sorted(times)[spec.num_sync - 1])
@@ -245,7 +288,7 @@ class Replication:
     def _semisync_ack(
         self, primary: DbNode, spec: SemiSync, lsn: float, t_commit: float, now: float
     ) -> float:
-        streams = [self.streams[n] for n in self.standbys_of(primary)]
+        streams = [self.streams[n] for n in self.standbys_of(primary) if n in self.streams]
         if not self.semisync_on.get(primary.name, False):
             # Back to semi-sync once a replica has caught up with the primary.
             if any(s.backlog(now) <= 0.0 for s in streams):
@@ -254,7 +297,9 @@ class Replication:
                 self._refresh(primary)
             else:
                 return t_commit
-        times = sorted(s.receive_ack_at(lsn, t_commit, now) for s in streams)
+        # A hung replica still counts as connected: its ack never comes.
+        names = self.standbys_of(primary)
+        times = sorted(self._receive_ack(n, lsn, t_commit, now) for n in names)
         t_ack = times[spec.wait_for - 1] if len(times) >= spec.wait_for else INF
         deadline = t_commit + spec.timeout
         if t_ack <= deadline:
@@ -273,8 +318,8 @@ class Replication:
             return
         spec = self.spec
         assert isinstance(spec, SemiSync)
-        streams = [self.streams[n] for n in self.standbys_of(primary)]
-        times = sorted(s.receive_ack_at(lsn, t_commit, self.c.env.now) for s in streams)
+        names = self.standbys_of(primary)
+        times = sorted(self._receive_ack(n, lsn, t_commit, self.c.env.now) for n in names)
         if len(times) < spec.wait_for or times[spec.wait_for - 1] > at:
             self.semisync_on[primary.name] = False
             self.c.event("semi_sync_off", primary.name, "timeout")

@@ -209,7 +209,9 @@ class RequestService:
     def _await_ack(self, req: Request, node: DbNode, now: float) -> None:
         assert req.commit is not None
         lsn, t_commit = req.commit[2], req.commit[3]
-        req.t_ack = self.c.replication.ack_at(node, lsn, t_commit, max(now, t_commit))
+        # Re-planned at `now` (a standby came back, the sync set was relaxed): the primary
+        # learns it may acknowledge no earlier than now.
+        req.t_ack = max(self.c.replication.ack_at(node, lsn, t_commit, max(now, t_commit)), now)
         self._reply(req, req.t_ack, "ok")
 
     def _reply(self, req: Request, t_sent: float, outcome: str) -> None:

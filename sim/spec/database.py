@@ -33,3 +33,7 @@ class Database(Spec):
     reconnect: Duration = Field(
         description="a standby's wait before it retries a lost replication connection"
     )
+    wal_sender_timeout: Duration = Field(
+        description="a primary drops a standby that has gone silent (host dead, link cut) "
+        "after this long; until then it still waits for its acknowledgements"
+    )
