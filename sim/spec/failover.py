@@ -73,7 +73,9 @@ class Lease(Spec):
         description="timeout of the HTTP status calls a candidate makes to the other members"
     )
     watch: bool = Field(description="replicas wake on a watch of the leader key, not only by loop")
-    store: ConsensusStore
+    store: ConsensusStore | None = Field(
+        default=None, description="the consensus store holding the leader key (required)"
+    )
 
 
 Failover = Annotated[Manual | Lease, Field(discriminator="family")]

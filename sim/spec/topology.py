@@ -134,6 +134,13 @@ class Topology(Spec):
         fo = self.failover
         if not isinstance(fo, Lease):
             return
+        if fo.store is None:
+            raise RefError(
+                ("failover",),
+                "a lease family keeps its leader key in a consensus store, and none is given: "
+                "no node could ever be elected primary",
+                "add failover.store with the dcs hosts of its members",
+            )
         for i, name in enumerate(fo.store.members):
             self._expect_kind(hosts, name, "dcs", ("failover", "store", "members", i))
         if fo.synchronous_mode != "off" and not isinstance(self.replication, Sync):

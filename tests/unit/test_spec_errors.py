@@ -108,8 +108,9 @@ def test_lease_family_without_store() -> None:
     end = BASE.index("routing:\n")
     text = BASE[:start] + BASE[end:]
     err = rejected(text)
-    assert err.field == "failover.store"
-    assert err.problem == "required field is missing"
+    assert err.field == "failover"
+    assert "no node could ever be elected primary" in err.problem
+    assert err.fix is not None and "failover.store" in err.fix
     assert err.line == text.splitlines().index("failover:") + 1
 
 

@@ -371,6 +371,7 @@ class LeaseFamily(Controller):
     def __init__(self, cluster: Cluster, spec: Lease) -> None:
         super().__init__(cluster)
         self.spec = spec
+        assert spec.store is not None, "the topology validator requires a store"
         self.store = ConsensusStore(cluster, spec.store)
         cluster.store = self.store
         self.rng = cluster.rng("lease")

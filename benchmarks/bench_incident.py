@@ -1,0 +1,92 @@
+"""Benchmark: one incident run of a preset, side by side with a per-write simpy baseline.
+
+Runs the primary-crash scenario on the Patroni preset with the preset's own probe clients
+(never fewer), and prints wall time per run, simpy events per second and simulated seconds
+per wall second; then times ../shared/baselines/naive_failover.py (every write a simpy
+event) over the same simulated span at the preset's transaction rate, and prints the ratio.
+Target: a 10-minute incident run in under 0.2 s of wall time.
+
+    python benchmarks/bench_incident.py [--runs 20] [--topology ...] [--scenario ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sim
+from sim.checkers import check_all
+from sim.runner import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT.parent / "shared" / "baselines" / "naive_failover.py"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--topology", default="postgres-patroni-async")
+    parser.add_argument("--scenario", default="primary-crash")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--baseline", type=Path, default=BASELINE)
+    args = parser.parse_args()
+
+    topology = sim.load_topology(args.topology).spec
+    scenario = sim.load_scenario(args.scenario).spec
+    clients = topology.workload.clients
+    probes = sum(c.writes + c.reads for c in clients)
+    span = scenario.duration + scenario.settle
+    print(f"hasim {args.topology} x {args.scenario}: {span / 60:g} simulated minutes per run")
+    print(
+        f"  workload (preset defaults): {len(clients)} clients, "
+        f"{sum(c.writes for c in clients):g} probe writes/s + {sum(c.reads for c in clients):g} "
+        f"probe reads/s ({probes:g} ops/s), {topology.workload.transactions:g} tx/s as positions"
+    )
+    simulate(topology, scenario, 0)  # warm-up: imports, caches
+    sim_walls, check_walls, events = [], [], []
+    for seed in range(1, args.runs + 1):
+        t0 = time.perf_counter()
+        history, n_events = simulate(topology, scenario, seed)
+        t1 = time.perf_counter()
+        check_all(history)
+        t2 = time.perf_counter()
+        sim_walls.append(t1 - t0)
+        check_walls.append(t2 - t1)
+        events.append(n_events)
+    wall = statistics.median(sim_walls)
+    full = statistics.median(s + c for s, c in zip(sim_walls, check_walls, strict=True))
+    print(f"  wall per run (median of {args.runs}): simulate {wall:.3f} s, + checkers {full:.3f} s")
+    print(f"  per 10 simulated minutes: {wall * 600 / span:.3f} s (target < 0.2 s)")
+    per_run = statistics.median(events)
+    print(f"  events per run {per_run:,.0f}; {per_run / wall:,.0f} events/s")
+    print(f"  simulated seconds per wall second: {span / wall:,.0f}")
+
+    if not args.baseline.exists():
+        print(f"baseline: {args.baseline} not found; skipped")
+        return
+    rate = topology.workload.transactions
+    cmd = [
+        sys.executable,
+        str(args.baseline),
+        "--hours",
+        f"{span / 3600:.6f}",
+        "--rate",
+        f"{rate:g}",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"wall = ([0-9.]+) s; heap events = ([0-9,]+)", out)
+    assert match, out
+    base_wall = float(match[1])
+    base_events = int(match[2].replace(",", ""))
+    print(f"baseline {args.baseline.name}: same span, {rate:g} writes/s each a simpy event")
+    speed = base_events / base_wall
+    print(f"  wall {base_wall:.3f} s, {base_events:,} events ({speed:,.0f} events/s)")
+    print(f"  hasim is {base_wall / wall:.1f}x faster over the same simulated span")
+
+
+if __name__ == "__main__":
+    main()
