@@ -23,7 +23,7 @@ dashboard: $(VENV)/.installed-dashboard
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check sim dashboard tests benchmarks
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_incident.py
