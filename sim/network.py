@@ -123,13 +123,6 @@ class Network:
             self._paths[hops] = found
         return found
 
-    def delay(self, a: str, b: str) -> float:
-        """One message's one-way latency from `a` to `b`, drawn from the link's distribution."""
-        link = self.link(a, b)
-        if link.sigma == 0.0:
-            return link.median_s
-        return link.median_s * math.exp(link.sigma * self._stream.normal())
-
     def median(self, a: str, b: str) -> float:
         """The link's median one-way latency (for steady flows such as a WAL stream)."""
         return self.link(a, b).median_s

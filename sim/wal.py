@@ -369,6 +369,9 @@ class WalStream:
         self.sender.advance(now)
         return self.sender.time_of(x, t_x) + 2 * self.latency
 
+    def breakpoints(self) -> int:
+        return len(self.sender._ts)
+
     def trim(self, t: float) -> None:
         self.sender.forget_before(t)
 

@@ -208,12 +208,22 @@ class Replication:
         listed += [n for n, (up, _) in self.hung.items() if up == primary.name]
         return sorted(listed, key=self.c.order)
 
-    def _flush_ack(self, name: str, lsn: float, t_commit: float, now: float) -> float:
+    def _stream(self, name: str, now: float) -> WalStream | None:
         stream = self.streams.get(name)
+        # Each acknowledgement query leaves a breakpoint; keep the last half-minute, which
+        # covers every commit still waiting (they time out after a statement timeout).
+        if stream is not None and stream.breakpoints() > 4096:
+            standby = self.c.nodes[name].standby
+            assert standby is not None
+            standby.trim(now - 30.0)
+        return stream
+
+    def _flush_ack(self, name: str, lsn: float, t_commit: float, now: float) -> float:
+        stream = self._stream(name, now)
         return INF if stream is None else stream.flush_ack_at(lsn, t_commit, now)
 
     def _receive_ack(self, name: str, lsn: float, t_commit: float, now: float) -> float:
-        stream = self.streams.get(name)
+        stream = self._stream(name, now)
         return INF if stream is None else stream.receive_ack_at(lsn, t_commit, now)
 
     def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:

@@ -144,7 +144,8 @@ class ConsensusStore:
             self._watch[name] = self.c.env.event()
         return self._watch[name]
 
-    def _put(self, name: str, value: Any, ttl: float) -> None:
+    def put(self, name: str, value: Any, ttl: float = INF) -> None:
+        """Write a key (with a lease of `ttl` seconds, or none); call inside `request`."""
         self._version += 1
         old = self.keys.get(name)
         key = Key(value, ttl, self.c.env.now + ttl, self._version)
@@ -157,6 +158,15 @@ class ConsensusStore:
     def get(self, name: str) -> Any:
         key = self.keys.get(name)
         return None if key is None else key.value
+
+    def delete(self, name: str) -> None:
+        """Remove a key and wake its watchers; call inside `request`."""
+        if self.keys.pop(name, None) is not None:
+            self._notify(name)
+
+    def names_under(self, prefix: str) -> list[str]:
+        """The names of the keys under `prefix`, without it, sorted."""
+        return sorted(k.removeprefix(prefix) for k in self.keys if k.startswith(prefix))
 
     # --- requests ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.cluster.core import Controller
 from sim.cluster.store import INF, ConsensusStore, DcsError, StoreClient
+from sim.history import Position
 from sim.spec.failover import Lease
 
 if TYPE_CHECKING:
@@ -100,10 +101,7 @@ class LeaseAgent:
         store = self.f.store
 
         def snapshot() -> View:
-            members = sorted(
-                (k.removeprefix("members/") for k in store.keys if k.startswith("members/")),
-                key=self.c.order,
-            )
+            members = sorted(store.names_under("members/"), key=self.c.order)
             return View(store.get(LEADER), store.get(STATUS), store.get(SYNC), members)
 
         view: View = yield from store.request(self.client, snapshot)
@@ -119,9 +117,9 @@ class LeaseAgent:
         def cas() -> bool:
             if store.get(LEADER) != self.name:
                 return False
-            store._put(LEADER, self.name, self.spec.ttl)
+            store.put(LEADER, self.name, self.spec.ttl)
             t = self.c.env.now
-            store._put(STATUS, (node.lineage, node.position(t)), INF)
+            store.put(STATUS, (node.lineage, node.position(t)), INF)
             return True
 
         ok: bool = yield from store.request(self.client, cas)
@@ -136,7 +134,7 @@ class LeaseAgent:
         def create() -> bool:
             if store.get(LEADER) is not None:
                 return False
-            store._put(LEADER, self.name, self.spec.ttl)
+            store.put(LEADER, self.name, self.spec.ttl)
             return True
 
         ok: bool = yield from store.request(self.client, create)
@@ -149,8 +147,7 @@ class LeaseAgent:
 
         def delete() -> None:
             if store.get(LEADER) == self.name:
-                del store.keys[LEADER]
-                store._notify(LEADER)
+                store.delete(LEADER)
 
         yield from store.request(self.client, delete)
         self.leader_expiry = 0.0
@@ -160,7 +157,7 @@ class LeaseAgent:
         node = self.node
 
         def touch() -> None:
-            store._put(f"members/{self.name}", node.role, self.spec.ttl)
+            store.put(f"members/{self.name}", node.role, self.spec.ttl)
 
         yield from store.request(self.client, touch)
 
@@ -168,7 +165,7 @@ class LeaseAgent:
         store = self.f.store
 
         def put() -> None:
-            store._put(SYNC, list(members), INF)
+            store.put(SYNC, list(members), INF)
 
         yield from store.request(self.client, put)
 
@@ -385,14 +382,14 @@ class LeaseFamily(Controller):
         self.store.on_expire = self._expired
         primary = self.c.topo.database.initial_primary
         store = self.store
-        store._put(LEADER, primary, self.spec.ttl)
-        store._put(STATUS, (self.c.nodes[primary].lineage, 0.0), INF)
+        store.put(LEADER, primary, self.spec.ttl)
+        store.put(STATUS, (self.c.nodes[primary].lineage, 0.0), INF)
         for name in sorted(self.c.nodes, key=self.c.order):
-            store._put(f"members/{name}", self.c.nodes[name].role, self.spec.ttl)
+            store.put(f"members/{name}", self.c.nodes[name].role, self.spec.ttl)
         if self.spec.synchronous_mode != "off":
             standbys = [n for n in sorted(self.c.nodes, key=self.c.order) if n != primary]
             initial = standbys[: self.num_sync]
-            store._put(SYNC, initial, INF)
+            store.put(SYNC, initial, INF)
             self.c.replication.set_sync_names(self.c.nodes[primary], initial)
         for name in sorted(self.c.nodes, key=self.c.order):
             self._launch(name)
@@ -407,9 +404,7 @@ class LeaseFamily(Controller):
     def agent_alive(self, name: str) -> bool:
         return name in self.agents and self.agents[name].alive()
 
-    def position_row(self, name: str, node: DbNode, kind: str) -> Any:
-        from sim.history import Position
-
+    def position_row(self, name: str, node: DbNode, kind: str) -> Position:
         t = self.c.env.now
         return Position(t, name, node.lineage, round(node.position(t)), kind)
 
