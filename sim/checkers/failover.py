@@ -20,12 +20,19 @@ STAGE_EVENTS = ("failure_detected", "leader_elected", "fence_done", "promotion_d
 
 
 def failovers(history: History) -> int:
-    """The promotions (new lineages) from the fault on; every promotion when there was none."""
+    """The promotions of another node (new lineages begun elsewhere than their parent) from
+    the fault on; every such promotion when there was none.
+
+    Why not every new lineage: a primary restarted in place may come back on a new timeline
+    (Patroni restarts a crashed primary read-only, then promotes it); that is no failover."""
     t_fault = fault_start(history)
+    node_of = {row.id: row.node for row in history.lineages}
     return sum(
         1
         for row in history.lineages
-        if row.parent != NO_LINEAGE and (t_fault is None or row.t >= t_fault)
+        if row.parent != NO_LINEAGE
+        and node_of.get(row.parent) != row.node
+        and (t_fault is None or row.t >= t_fault)
     )
 
 

@@ -17,10 +17,17 @@ def stages(result: dict[str, float]) -> list[float]:
 
 
 def test_failovers_count_promotions_from_the_fault_on(hb: HistoryBuilder) -> None:
-    hb.lineage(0).lineage(1, 0, 100, 5.0).lineage(2, 1, 200, 10.0).lineage(3, 2, 300, 20.0)
+    hb.lineage(0, node="db1").lineage(1, 0, 100, 5.0, "db2").lineage(2, 1, 200, 10.0, "db3")
+    hb.lineage(3, 2, 300, 20.0, "db1")
     assert failovers(hb.history) == 3  # no fault: every promotion
     hb.fault(10.0)
     assert failovers(hb.build()) == 2
+
+
+def test_a_primary_restarted_on_a_new_timeline_is_no_failover(hb: HistoryBuilder) -> None:
+    hb.lineage(1, node="db1").lineage(2, 1, 100, 5.0, "db1").lineage(3, 2, 200, 9.0, "db2")
+    hb.fault(1.0)
+    assert failovers(hb.build()) == 1
 
 
 def test_stages_after_recovery_are_clamped_to_it(crash: HistoryBuilder) -> None:
