@@ -39,19 +39,14 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         else:
             named = [(("faults", i, "target"), fault.target)]
         for loc, target in named:
-            if target.startswith("zone:"):
-                if target[5:] not in zones:
+            kind, _, site = target.partition(":")
+            if site and kind in ("zone", "region"):
+                known = zones if kind == "zone" else regions
+                if site not in known:
                     fail(
                         loc,
-                        f"no zone named '{target[5:]}' in topology {topology.name}",
-                        f"use one of: {', '.join(sorted(zones))}",
-                    )
-            elif target.startswith("region:"):
-                if target[7:] not in regions:
-                    fail(
-                        loc,
-                        f"no region named '{target[7:]}' in topology {topology.name}",
-                        f"use one of: {', '.join(sorted(regions))}",
+                        f"no {kind} named '{site}' in topology {topology.name}",
+                        f"use one of: {', '.join(sorted(known))}",
                     )
             elif target in ("dcs-leader", "dcs"):
                 if not isinstance(topology.failover, Lease):
