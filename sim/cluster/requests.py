@@ -242,7 +242,9 @@ class RequestService:
                 req.commit = None
             self._finish(req, "info", now + req.back / 2, "reset")
         elif now < req.t_ready or session is None:
+            # Still connecting: the half-open session is dropped and the client connects anew.
             req.commit = None
+            req.session = None
             req.t_arrive = req.t_commit = req.t_ack = INF
             self.start(req, now)
         elif now < req.t_arrive:

@@ -176,7 +176,8 @@ class LeaseAgent:
         me = self.name
         try:
             if node.busy is not None:
-                if view.leader == me:
+                # A leader keeps its key while its database starts or promotes.
+                if view.leader == me and node.busy in ("starting", "promoting"):
                     yield from self._update_lock()
             elif node.process == "stopped":
                 yield from self._database_down(view)
@@ -292,7 +293,10 @@ class LeaseAgent:
         now = self.c.env.now
         if node.process != "running" or node.busy is not None:
             return False
-        if self.spec.synchronous_mode != "off" and view.sync and self.name not in view.sync:
+        # In synchronous mode only a standby listed in the sync key may take over; a sync set
+        # relaxed to nobody (async) leaves no one who surely holds every acknowledged write.
+        sync_mode = self.spec.synchronous_mode != "off"
+        if sync_mode and view.sync is not None and self.name not in view.sync:
             self.c.event("not_sync_standby", self.name)
             return False
         mine = node.position(now)
@@ -320,7 +324,9 @@ class LeaseAgent:
                 self.c.event("primary_still_alive", self.name, m)
                 return False
             # In synchronous mode only sync standbys count: an async one may be ahead.
-            counts = not (self.spec.synchronous_mode != "off" and view.sync and m not in view.sync)
+            counts = not (
+                self.spec.synchronous_mode != "off" and view.sync is not None and m not in view.sync
+            )
             ahead = (
                 other.role == "replica"
                 and other.process == "running"
