@@ -73,17 +73,15 @@ class Network:
         self._paths: dict[tuple[str, ...], Link] = {}
 
         self._down = 0
-
-    @property
-    def pristine(self) -> bool:
-        """No host down and no cut: every packet arrives (a fast path for the hot loop)."""
-        return not self._down and not self.drops
+        # No host down and no cut: every packet arrives (a fast path for the hot loop).
+        self.pristine = True
 
     def power(self, host: str, up: bool) -> None:
         """Record a host's power state."""
         if self.up[host] != up:
             self.up[host] = up
             self._down += -1 if up else 1
+            self.pristine = not self._down and not self.drops
 
     def hosts(self) -> list[str]:
         """Every host, in file order."""
@@ -143,8 +141,10 @@ class Network:
     def cut(self, pairs: list[tuple[str, str]]) -> None:
         """Drop packets for each (source, destination) pair, until `heal` with the same list."""
         self.drops.update(pairs)
+        self.pristine = not self._down and not self.drops
 
     def heal(self, pairs: list[tuple[str, str]]) -> None:
         """Undo one `cut`."""
         self.drops.subtract(pairs)
         self.drops = +self.drops
+        self.pristine = not self._down and not self.drops
