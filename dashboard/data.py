@@ -71,6 +71,15 @@ def show_input_error(err: InputError) -> None:
     st.error(str(err))
 
 
+def catalog_or_stop() -> tuple[list[str], list[str]]:
+    """The catalog's topology and scenario names; a page without either stops with a note."""
+    topologies, scenarios = catalog_names("topologies"), catalog_names("scenarios")
+    if not topologies or not scenarios:
+        st.warning("The catalog has no topologies or no scenarios (topologies/, scenarios/).")
+        st.stop()
+    return topologies, scenarios
+
+
 def fmt_s(value: float, digits: int = 1) -> str:
     """Seconds for display; a censored +inf reads as such."""
     if math.isinf(value):

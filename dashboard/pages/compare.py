@@ -16,11 +16,7 @@ st.caption(
     "its recorded history."
 )
 
-topologies = data.catalog_names("topologies")
-scenarios = data.catalog_names("scenarios")
-if not topologies or not scenarios:
-    st.warning("The catalog has no topologies or no scenarios (topologies/, scenarios/).")
-    st.stop()
+topologies, scenarios = data.catalog_or_stop()
 
 with st.form("compare_form", border=False):
     left, right = st.columns([2, 1])

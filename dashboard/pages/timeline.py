@@ -10,11 +10,7 @@ from sim.errors import InputError
 
 st.title("Timeline of one run")
 
-topologies = data.catalog_names("topologies")
-scenarios = data.catalog_names("scenarios")
-if not topologies or not scenarios:
-    st.warning("The catalog has no topologies or no scenarios (topologies/, scenarios/).")
-    st.stop()
+topologies, scenarios = data.catalog_or_stop()
 
 with st.form("timeline_form", border=False):
     c1, c2, c3 = st.columns([2, 2, 1])
