@@ -23,7 +23,11 @@ class Op(NamedTuple):
 
     A write carries the position it committed at, a read the position it observed; both are
     (`lineage`, `lsn`), or (-1, -1) when the client learnt none. Retries of a write reuse its
-    `key` with a higher `attempt`."""
+    `key` with a higher `attempt`.
+
+    `value`: for a read, 1 if it saw the client's own last acknowledged write (`key`) and 0 if
+    not; for an `incr` (a read-modify-write of hot counter `key`), the value it wrote; -1 when
+    there is none."""
 
     id: int
     client: str
@@ -38,6 +42,7 @@ class Op(NamedTuple):
     lineage: int
     lsn: int
     error: str
+    value: int = -1
 
 
 class Commit(NamedTuple):
@@ -105,12 +110,34 @@ class Position(NamedTuple):
 
 
 class FinalRead(NamedTuple):
-    """What the cluster holds at the end: the node read and its position."""
+    """What the cluster holds at the end: the node read and its position. Further rows
+    (`History.held`) name more positions it holds: the other primaries of a multi-primary
+    cluster, the replicas of a leaderless one."""
 
     t: float
     node: str
     lineage: int
     lsn: int
+
+
+class FinalValue(NamedTuple):
+    """A hot counter's value in the final state (after conflicts were resolved)."""
+
+    key: int
+    value: int
+
+
+class Decision(NamedTuple):
+    """A failover decision and what the world looked like when it was made: whether the
+    primary being replaced was up and writable, and how many of the deciders (store members,
+    observers or voters) could reach it. Facts, not a verdict: the checkers judge."""
+
+    t: float
+    node: str
+    old: str
+    old_up: bool
+    reaching: int
+    deciders: int
 
 
 ROW_KINDS: dict[str, type[tuple[Any, ...]]] = {
@@ -121,6 +148,9 @@ ROW_KINDS: dict[str, type[tuple[Any, ...]]] = {
     "faults": FaultEvent,
     "events": Event,
     "positions": Position,
+    "decisions": Decision,
+    "held": FinalRead,
+    "final_values": FinalValue,
 }
 
 
@@ -146,7 +176,10 @@ class History:
     faults: list[FaultEvent] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     positions: list[Position] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
     final: FinalRead | None = None
+    held: list[FinalRead] = field(default_factory=list)
+    final_values: list[FinalValue] = field(default_factory=list)
 
     def sort(self) -> None:
         """Order every table by time (ops by invocation), ties by recording order."""
@@ -157,6 +190,7 @@ class History:
         self.faults.sort(key=by_time)
         self.events.sort(key=by_time)
         self.positions.sort(key=by_time)
+        self.decisions.sort(key=by_time)
 
     def digest(self) -> str:
         """SHA-256 of a canonical text form of every row: equal digests, equal histories."""

@@ -55,8 +55,12 @@ class ProbeLoop:
         yield timeout(self._rng.uniform(0.0, interval))
         seq = n = attempt = 0
         key = self.index * 1_000_000 if write else 0
+        last_write = self.wl.last_write
         while True:
             n += 1
+            if not write:
+                # A read asks for this client's own last acknowledged write.
+                key, own = last_write.get(host, (0, (-1, -1.0)))
             req = Request(
                 base_id + n,
                 host,
@@ -70,6 +74,8 @@ class ProbeLoop:
                 spec.statement_timeout,
                 self.session,
             )
+            if not write:
+                req.own = own
             service.start(req, env.now)
             self.req = req
             backoff = -1.0
@@ -88,6 +94,8 @@ class ProbeLoop:
             service.record(req)
             if req.outcome == "ok":
                 self.session = req.session
+                if write:
+                    last_write[host] = (key, (req.lineage, float(req.lsn)))
             else:
                 self.session = None
                 if write and attempt < retries:
@@ -124,6 +132,8 @@ class ClientWorkload:
         self.c = cluster
         self.spec = spec
         self.loops: list[ProbeLoop] = []
+        # Each client's last acknowledged write: its key and (lineage, LSN).
+        self.last_write: dict[str, tuple[int, tuple[int, float]]] = {}
         for client in spec.clients:
             for f, rate in (("write", client.writes), ("read", client.reads)):
                 if rate > 0:

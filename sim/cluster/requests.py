@@ -53,6 +53,7 @@ class Request:
         "lsn",
         "node",
         "outcome",
+        "own",
         "session",
         "site",
         "statement_timeout",
@@ -62,6 +63,7 @@ class Request:
         "t_done",
         "t_invoke",
         "t_ready",
+        "value",
         "via",
     )
 
@@ -104,6 +106,8 @@ class Request:
         self.lineage = NO_LINEAGE
         self.lsn = -1
         self.commit: tuple[str, int, float, float] | None = None
+        self.value = -1
+        self.own: tuple[int, float] = (NO_LINEAGE, -1.0)
 
     def state(self) -> tuple[float, str, str]:
         return (self.t_done, self.outcome, self.error)
@@ -195,7 +199,14 @@ class RequestService:
         if req.f == "read":
             t = req.t_arrive
             req.lineage = node.lineage
-            req.lsn = round(node.replayed(max(t, now)))
+            seen = node.replayed(max(t, now))
+            req.lsn = round(seen)
+            if req.key:
+                # A probe read asks for the client's own last acknowledged write (key, at the
+                # position it was acknowledged at): is it visible on this node?
+                own_lineage, own_lsn = req.own
+                limit = self.c.lineages.shared_limit(own_lineage, node.lineage)
+                req.value = int(limit is not None and own_lsn <= limit and own_lsn <= seen + 0.5)
             self._reply(req, t, "ok")
             return
         log = node.log
@@ -230,7 +241,7 @@ class RequestService:
         req.t_done = t
         req.error = error
         if outcome != "ok" and req.f == "read":
-            req.lineage, req.lsn = NO_LINEAGE, -1
+            req.lineage, req.lsn, req.value = NO_LINEAGE, -1, -1
 
     # --- re-planning ---------------------------------------------------------------------
 
@@ -297,6 +308,7 @@ class RequestService:
             req.lineage if ok else NO_LINEAGE,
             req.lsn if ok else -1,
             req.error,
+            req.value if ok else -1,
         )
         h.ops.append(_new_row(Op, row))
         if req.commit is not None and req.commit[3] <= req.t_done:
