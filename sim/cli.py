@@ -274,15 +274,46 @@ def summary(result: RunResult) -> str:
             str(m["failed_but_present"]),
             "reported failed to the client, yet applied",
         ),
+        _row(
+            "lost updates",
+            str(m["lost_updates"]),
+            "acknowledged counter increments missing from the final value",
+        ),
+        "",
+        "Consistency",
+        _row(
+            "split brain",
+            _duration(m["split_brain_s"]),
+            f"time nodes on different histories both acked writes ({len(m['split_brain'])} "
+            "intervals)",
+        ),
+        _row("dual primary", _duration(m["dual_primary_s"]), "time two or more nodes were primary"),
+        _row(
+            "stale reads",
+            str(m["stale_reads"]),
+            f"reads more than stale_bound_s = {_duration(_stale_bound_s(result))} behind",
+        ),
+        _row("read-your-writes", str(m["ryw_violations"]), "reads missing the client's own write"),
         "",
         "Failover",
         _row("failovers", str(m["failovers"]), "promotions from the fault on"),
+        _row(
+            "false failovers",
+            str(m["false_failovers"]),
+            "decided while a majority of deciders still reached the old primary",
+        ),
         "  RTO breakdown (adds up to the write RTO):",
     ]
     for key in ("detection_s", "election_s", "fencing_s", "promotion_s", "routing_s", "client_s"):
         lines.append(f"    {key.removesuffix('_s'):<12}{_duration(m[key]):>12}")
     lines += ["", f"history digest {p['history_digest']}  hasim {p['hasim_version']}", ""]
     return "\n".join(lines)
+
+
+def _stale_bound_s(result: RunResult) -> float:
+    from sim.checkers.anomalies import STALE_BOUND_S
+
+    return float(result.history.meta.get("stale_bound_s", STALE_BOUND_S))
 
 
 def _row(label: str, value: str, definition: str) -> str:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sim.checkers.failover import BREAKDOWN_KEYS, breakdown, failovers
+from sim.checkers.anomalies import OpAudit, WriteSpans, audit_ops, lost_updates
+from sim.checkers.failover import BREAKDOWN_KEYS, breakdown, failovers, false_failovers
 from sim.checkers.incident import fault_start
 from sim.checkers.lineage import LineageTree
 from sim.checkers.rpo import (
@@ -21,6 +22,14 @@ from sim.checkers.rpo import (
     rpo_s,
 )
 from sim.checkers.rto import rto_by_site, site_attempts, site_rto_s, site_rtos, worst_site
+from sim.checkers.split_brain import (
+    dual_primary_s,
+    lineage_overlaps,
+    multi_primary,
+    primary_spans,
+    split_brain,
+    split_brain_s,
+)
 from sim.checkers.writes import WriteAudit, audit_writes, present_keys
 from sim.history import History
 
@@ -39,30 +48,48 @@ METRIC_KEYS = (
     "loss_window_s",
     "failovers",
     *BREAKDOWN_KEYS,
+    "split_brain",
+    "split_brain_s",
+    "dual_primary_s",
+    "false_failovers",
+    "lost_updates",
+    "stale_reads",
+    "ryw_violations",
 )
 
 __all__ = [
     "BREAKDOWN_KEYS",
     "METRIC_KEYS",
     "LineageTree",
+    "OpAudit",
     "Segment",
     "WriteAudit",
+    "WriteSpans",
+    "audit_ops",
     "audit_writes",
     "breakdown",
     "check_all",
     "discarded_segments",
+    "dual_primary_s",
     "failovers",
+    "false_failovers",
     "fault_start",
+    "lineage_overlaps",
     "lineage_tops",
     "loss_window_s",
     "lost_tx_est",
+    "lost_updates",
+    "multi_primary",
     "present_keys",
+    "primary_spans",
     "rpo_bytes",
     "rpo_s",
     "rto_by_site",
     "site_attempts",
     "site_rto_s",
     "site_rtos",
+    "split_brain",
+    "split_brain_s",
     "worst_site",
 ]
 
@@ -77,6 +104,8 @@ def check_all(history: History) -> dict[str, Any]:
     audit = audit_writes(history, tree)
     segments = discarded_segments(history, tree)
     lost_bytes = rpo_bytes(segments)
+    ops = audit_ops(history, tree)
+    brain = split_brain(history, ops)
     out: dict[str, Any] = {
         "rto_s": rto,
         "rto_s_by_site": by_site,
@@ -89,6 +118,13 @@ def check_all(history: History) -> dict[str, Any]:
         "loss_window_s": loss_window_s(segments, tree),
         "failovers": failovers(history),
         **breakdown(history, rto, site),
+        "split_brain": brain,
+        "split_brain_s": split_brain_s(brain),
+        "dual_primary_s": dual_primary_s(history),
+        "false_failovers": false_failovers(history),
+        "lost_updates": lost_updates(history, ops),
+        "stale_reads": ops.stale_reads,
+        "ryw_violations": ops.ryw_violations,
     }
     assert tuple(out) == METRIC_KEYS, "check_all and METRIC_KEYS disagree"
     return out

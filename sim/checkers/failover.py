@@ -24,7 +24,9 @@ def failovers(history: History) -> int:
     the fault on; every such promotion when there was none.
 
     Why not every new lineage: a primary restarted in place may come back on a new timeline
-    (Patroni restarts a crashed primary read-only, then promotes it); that is no failover."""
+    (Patroni restarts a crashed primary read-only, then promotes it); that is no failover.
+    A multi-primary cluster is not special: a node promoted to replace another on a new
+    lineage is counted the same way, however many other primaries were serving."""
     t_fault = fault_start(history)
     node_of = {row.id: row.node for row in history.lineages}
     return sum(
@@ -33,6 +35,21 @@ def failovers(history: History) -> int:
         if row.parent != NO_LINEAGE
         and node_of.get(row.parent) != row.node
         and (t_fault is None or row.t >= t_fault)
+    )
+
+
+def false_failovers(history: History) -> int:
+    """The failover decisions taken while the primary being replaced was up and reachable from
+    a strict majority of the deciders, from the fault on; every such decision when there was
+    none.
+
+    Why a majority: a primary that most deciders still reach could have kept serving; one
+    that only a minority reaches is cut off, and replacing it is what failover is for."""
+    t_fault = fault_start(history)
+    return sum(
+        1
+        for d in history.decisions
+        if d.old_up and d.reaching * 2 > d.deciders and (t_fault is None or d.t >= t_fault)
     )
 
 

@@ -4,37 +4,63 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from sim.history import NO_LINEAGE, History, Lineage
+from sim.history import NO_LINEAGE, FinalRead, History, Lineage
+
+# (lo_lsn, hi_lsn, lo_t, hi_t): one straight stretch of a lineage's LSN clock.
+ClockSpan = tuple[int, int, float, float]
 
 
 class LineageTree:
-    """The timelines of one run, the final chain through them, and each lineage's LSN clock.
+    """The timelines of one run, what the final state holds of each, and each lineage's LSN
+    clock.
+
+    The final state is `History.final` plus the further rows of `History.held` (the other
+    primaries of a multi-primary cluster, the replicas of a leaderless one): each row holds its
+    own lineage up to its LSN and every ancestor up to the fork its chain passes through.
 
     Why one object: survival, common points and LSN->time all need the same parent links and
-    chain limits; `check_all` builds them once and every checker shares them.
+    limits; `check_all` builds them once and every checker shares them.
     """
 
     __slots__ = ("_lsns", "_times", "chain", "limit", "rows")
 
     def __init__(self, history: History) -> None:
         self.rows: dict[int, Lineage] = {row.id: row for row in history.lineages}
-        # limit[L]: the highest LSN of L the final state holds; only chain lineages have one.
+        # limit[L]: the highest LSN of L that some final row holds (the max over the rows).
         self.limit: dict[int, int] = {}
-        chain: list[int] = []
-        final = history.final
-        if final is not None and final.lineage != NO_LINEAGE:
-            cur, lim = final.lineage, final.lsn
-            while cur not in self.limit:
-                self.limit[cur] = lim
-                chain.append(cur)
-                row = self.rows.get(cur)
-                if row is None or row.parent == NO_LINEAGE:
-                    break
-                cur, lim = row.parent, row.fork_lsn
+        # The chain is `final`'s, for the common-point logic of a single primary; with no
+        # `final`, the first held row stands in for it.
+        first = history.final if history.final is not None else next(iter(history.held), None)
+        chain = self._hold(first) if first is not None else []
+        for row in history.held:
+            if row is not first:
+                self._hold(row)
         self.chain: tuple[int, ...] = tuple(reversed(chain))
         self._times: dict[int, list[float]] = {}
         self._lsns: dict[int, list[int]] = {}
         self._load_clock(history)
+
+    def _hold(self, final: FinalRead) -> list[int]:
+        """Raise the limits by what `final` holds; its chain from its own lineage up, as far as
+        this row is the first to reach each lineage (all of it for the first row)."""
+        chain: list[int] = []
+        if final.lineage == NO_LINEAGE:
+            return chain
+        cur, lim = final.lineage, final.lsn
+        while True:
+            seen = self.limit.get(cur)
+            if seen is not None:
+                # The limits above `cur` depend only on the forks from `cur` up, which an
+                # earlier row has already walked: nothing above can rise.
+                if lim > seen:
+                    self.limit[cur] = lim
+                return chain
+            self.limit[cur] = lim
+            chain.append(cur)
+            row = self.rows.get(cur)
+            if row is None or row.parent == NO_LINEAGE:
+                return chain
+            cur, lim = row.parent, row.fork_lsn
 
     def _load_clock(self, history: History) -> None:
         samples: dict[int, list[tuple[float, int]]] = {}
@@ -61,8 +87,11 @@ class LineageTree:
         return lim is not None and lsn <= lim
 
     def common_point(self, lineage: int) -> tuple[int, int] | None:
-        """The newest position (A, p) that `lineage` shares with the final chain, or None when
-        it shares nothing (no final state, or a tree the final chain is not part of)."""
+        """The newest position (A, p) that `lineage` shares with the final state, or None when
+        it shares nothing (no final state, or a tree the final state holds nothing of).
+
+        Why the merged limits, not the chain: a position another final row holds survived as
+        surely as one on the chain; with a single final row they are the same thing."""
         cur, child = lineage, None
         seen: set[int] = set()
         while cur not in self.limit:
@@ -94,6 +123,27 @@ class LineageTree:
             return times[i]
         lo_lsn, lo_t = lsns[i - 1], times[i - 1]
         return lo_t + (lsn - lo_lsn) * (times[i] - lo_t) / (lsns[i] - lo_lsn)
+
+    def has_clock(self, lineage: int) -> bool:
+        """Whether `lineage` has primary samples, so that `time_at` is measured, not assumed."""
+        return lineage in self._lsns
+
+    def clock_span(self, lineage: int, lsn: int) -> ClockSpan | None:
+        """The stretch of `lineage`'s clock strictly inside which `lsn` lies, as (lo_lsn,
+        hi_lsn, lo_t, hi_t): for every x with lo_lsn < x < hi_lsn, `time_at(lineage, x)` is
+        lo_t + (x - lo_lsn) * (hi_t - lo_t) / (hi_lsn - lo_lsn). None when `lsn` is at a
+        sample, outside the samples, or the lineage has no clock.
+
+        Why: a checker timing thousands of positions on a few stretches looks each stretch up
+        once and interpolates inline, without a call per position."""
+        lsns = self._lsns.get(lineage)
+        if not lsns:
+            return None
+        i = bisect_left(lsns, lsn)
+        if i == 0 or i == len(lsns) or lsns[i] == lsn:
+            return None
+        times = self._times[lineage]
+        return lsns[i - 1], lsns[i], times[i - 1], times[i]
 
     def start_lsn(self, lineage: int) -> int:
         """Where `lineage` begins: its fork point, or the root's starting LSN."""

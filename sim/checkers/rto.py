@@ -21,9 +21,10 @@ Attempt = tuple[float, float, bool]
 def site_attempts(
     history: History, tree: LineageTree, t_from: float = -INF
 ) -> dict[str, dict[str, list[Attempt]]]:
-    """The ops invoked before the horizon and completed at or after `t_from`, by kind then
-    site, each marked good when acknowledged within `slow_s` at a position the final state
-    holds. A site with ops of a kind is listed under it even if none completed after `t_from`.
+    """The probe ops (writes and reads) invoked before the horizon and completed at or after
+    `t_from`, by kind then site, each marked good when acknowledged within `slow_s` at a
+    position the final state holds. A site with ops of a kind is listed under it even if none
+    completed after `t_from`.
 
     Why both kinds at once: this is a pass over every op, the costliest step of `check_all`;
     and why `t_from`: an RTO never looks at an op completed before the fault.
@@ -36,7 +37,10 @@ def site_attempts(
         ti = o.t_invoke
         if ti >= t_end:
             continue
-        sites = kinds[o.f]
+        sites = kinds.get(o.f)
+        if sites is None:
+            # A hot-counter increment is no probe: it counts toward lost updates instead.
+            continue
         site = sites.get(o.site)
         if site is None:
             site = sites[o.site] = []

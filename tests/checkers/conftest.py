@@ -10,9 +10,11 @@ import pytest
 from sim.history import (
     NO_LINEAGE,
     Commit,
+    Decision,
     Event,
     FaultEvent,
     FinalRead,
+    FinalValue,
     History,
     Lineage,
     Op,
@@ -23,16 +25,18 @@ from sim.history import (
 
 # Where a stream of ops lands, from its invocation time: (lineage, lsn).
 Placement = Callable[[float], tuple[int, int]]
+OpKind = Literal["write", "read", "incr"]
 
 
 class HistoryBuilder:
-    """A `History` written row by row, with the meta every checker reads (horizon 60 s,
-    stable 5 s, slow 1 s, 100 bytes per transaction)."""
+    """A `History` written row by row, with the meta every checker reads (horizon and end
+    60 s, stable 5 s, slow 1 s, 100 bytes per transaction)."""
 
     def __init__(self) -> None:
         self.history = History(
             meta={
                 "t_observe_end": 60.0,
+                "t_end": 60.0,
                 "stable_s": 5.0,
                 "slow_s": 1.0,
                 "tx_bytes": 100,
@@ -93,13 +97,34 @@ class HistoryBuilder:
         self.history.final = FinalRead(t, "db1", lineage, lsn)
         return self
 
+    def held(self, lineage: int, lsn: int, node: str = "db2", t: float = 59.0) -> HistoryBuilder:
+        """A further position the final state holds (`History.held`)."""
+        self.history.held.append(FinalRead(t, node, lineage, lsn))
+        return self
+
+    def final_value(self, key: int, value: int) -> HistoryBuilder:
+        self.history.final_values.append(FinalValue(key, value))
+        return self
+
+    def decision(
+        self,
+        t: float,
+        old_up: bool,
+        reaching: int,
+        deciders: int,
+        node: str = "db2",
+        old: str = "db1",
+    ) -> HistoryBuilder:
+        self.history.decisions.append(Decision(t, node, old, old_up, reaching, deciders))
+        return self
+
     def commit(self, key: int, lineage: int, lsn: int, t: float = 0.0) -> HistoryBuilder:
         self.history.commits.append(Commit(t, "db1", key, lineage, lsn))
         return self
 
     def op(
         self,
-        f: Literal["write", "read"],
+        f: OpKind,
         t_invoke: float,
         duration: float = 0.25,
         outcome: Outcome = "ok",
@@ -109,6 +134,8 @@ class HistoryBuilder:
         attempt: int = 1,
         site: str = "a",
         commit: bool | None = None,
+        node: str = "db1",
+        value: int = -1,
     ) -> int:
         """Record one op and return its key; an ok write also records its commit unless
         `commit` says otherwise, and `commit=True` records one for any outcome."""
@@ -127,10 +154,11 @@ class HistoryBuilder:
                 t_invoke,
                 t_invoke + duration,
                 outcome,
-                "db1",
+                node,
                 lineage,
                 lsn,
                 "",
+                value,
             )
         )
         self._next_id += 1
@@ -158,14 +186,27 @@ class HistoryBuilder:
     ) -> int:
         return self.op("read", t_invoke, duration, outcome, at, **kw)
 
+    def incr(
+        self,
+        t_invoke: float,
+        key: int,
+        value: int,
+        outcome: Outcome = "ok",
+        at: tuple[int, int] = (NO_LINEAGE, -1),
+        **kw: Any,
+    ) -> int:
+        """A read-modify-write of hot counter `key` that wrote `value`."""
+        return self.op("incr", t_invoke, 0.25, outcome, at, key=key, value=value, **kw)
+
     def stream(
         self,
-        f: Literal["write", "read"],
+        f: OpKind,
         times: Iterable[float],
         placement: Placement | None,
         duration: float = 0.25,
         outcome: Outcome = "ok",
         site: str = "a",
+        node: str = "db1",
     ) -> list[int]:
         """One op per time in `times`, at the position `placement` gives (none if None)."""
         return [
@@ -176,6 +217,7 @@ class HistoryBuilder:
                 outcome,
                 (NO_LINEAGE, -1) if placement is None else placement(t),
                 site=site,
+                node=node,
             )
             for t in times
         ]

@@ -31,13 +31,31 @@ CONTRACT_KEYS = [
     "promotion_s",
     "routing_s",
     "client_s",
+    "split_brain",
+    "split_brain_s",
+    "dual_primary_s",
+    "false_failovers",
+    "lost_updates",
+    "stale_reads",
+    "ryw_violations",
 ]
+ANOMALY_KEYS = CONTRACT_KEYS[19:]
+NO_ANOMALY = {
+    "split_brain": [],
+    "split_brain_s": 0.0,
+    "dual_primary_s": 0.0,
+    "false_failovers": 0,
+    "lost_updates": 0,
+    "stale_reads": 0,
+    "ryw_violations": 0,
+}
 
 
 def test_keys_are_exactly_the_contract(hb: HistoryBuilder) -> None:
     result = check_all(hb.build())
     assert list(result) == CONTRACT_KEYS
     assert list(METRIC_KEYS) == CONTRACT_KEYS
+    assert list(NO_ANOMALY) == ANOMALY_KEYS
 
 
 def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
@@ -67,6 +85,7 @@ def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
         "promotion_s": 0.0,
         "routing_s": 0.0,
         "client_s": 0.0,
+        **NO_ANOMALY,
     }
 
 
@@ -94,8 +113,9 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
         "promotion_s": 0.5,
         "routing_s": 1.5,
         "client_s": 1.75,
+        **NO_ANOMALY,
     }
-    stages = [result[k] for k in CONTRACT_KEYS[13:]]
+    stages = [result[k] for k in CONTRACT_KEYS[13:19]]
     assert sum(stages) == result["rto_s"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.checkers import BREAKDOWN_KEYS, breakdown, check_all, failovers
+from sim.checkers import BREAKDOWN_KEYS, breakdown, check_all, failovers, false_failovers
 
 if TYPE_CHECKING:
     from conftest import HistoryBuilder
@@ -28,6 +28,24 @@ def test_a_primary_restarted_on_a_new_timeline_is_no_failover(hb: HistoryBuilder
     hb.lineage(1, node="db1").lineage(2, 1, 100, 5.0, "db1").lineage(3, 2, 200, 9.0, "db2")
     hb.fault(1.0)
     assert failovers(hb.build()) == 1
+
+
+def false_failover_decisions(hb: HistoryBuilder) -> None:
+    hb.decision(5.0, old_up=True, reaching=3, deciders=3)  # a majority, before the fault
+    hb.decision(12.0, old_up=True, reaching=2, deciders=3)  # a majority: false
+    hb.decision(13.0, old_up=True, reaching=1, deciders=3)  # a minority: the primary is cut off
+    hb.decision(14.0, old_up=False, reaching=3, deciders=3)  # the primary was down
+    hb.decision(15.0, old_up=True, reaching=2, deciders=4)  # half is no majority
+    hb.decision(16.0, old_up=True, reaching=3, deciders=5, node="db3", old="db2")
+
+
+def test_false_failovers_replace_a_primary_a_majority_still_reached(hb: HistoryBuilder) -> None:
+    false_failover_decisions(hb)
+    assert false_failovers(hb.build()) == 3  # no fault: every decision
+    hb.fault(10.0, "partition", ("db1",))
+    history = hb.build()
+    assert false_failovers(history) == 2
+    assert check_all(history)["false_failovers"] == 2
 
 
 def test_stages_after_recovery_are_clamped_to_it(crash: HistoryBuilder) -> None:

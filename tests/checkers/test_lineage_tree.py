@@ -85,3 +85,25 @@ def test_time_at_interpolates_primary_samples_only(hb: HistoryBuilder) -> None:
     assert tree.time_at(0, 5000) == 7.0
     assert tree.time_at(0, 9000) == 8.0  # above the last sample
     assert tree.time_at(1, 6000) == 9.0  # no samples: the lineage's start
+
+
+def test_held_rows_raise_each_limit_to_the_highest(hb: HistoryBuilder) -> None:
+    """The tree of the fixture, holding also (1, 6000) on another primary, (3, 5800) and
+    (0, 500), which is below what the chain already holds of 0."""
+    hb.lineage(0).lineage(1, 0, 1000, 1.0).lineage(2, 1, 4000, 12.0)
+    hb.lineage(3, 1, 5500, 13.0).lineage(5, 3, 6000, 14.0)
+    hb.final(2, 9000).held(1, 6000).held(3, 5800).held(0, 500)
+    tree = LineageTree(hb.build())
+    assert tree.chain == (0, 1, 2)
+    assert tree.limit == {2: 9000, 1: 6000, 0: 1000, 3: 5800}
+    assert tree.survives(1, 5000)  # discarded by the final chain, held by another row
+    assert not tree.survives(1, 6001)
+    assert tree.common_point(5) == (3, 5800)
+
+
+def test_without_a_final_read_the_first_held_row_gives_the_chain(hb: HistoryBuilder) -> None:
+    hb.lineage(0).lineage(1, 0, 1000, 1.0).lineage(2, 1, 4000, 12.0).lineage(3, 1, 5500, 13.0)
+    hb.held(3, 5800).held(2, 9000)
+    tree = LineageTree(hb.build())
+    assert tree.chain == (0, 1, 3)
+    assert tree.limit == {3: 5800, 2: 9000, 1: 5500, 0: 1000}

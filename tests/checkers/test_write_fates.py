@@ -100,3 +100,18 @@ def test_everything_acked_is_lost_without_a_final_read(hb: HistoryBuilder) -> No
     hb.stream("write", [1.0, 2.0, 3.0], lambda t: (0, int(100 * t)))
     counts = audit_writes(hb.build()).counts()
     assert (counts["lost_writes"], counts["divergent_writes"]) == (3, 3)
+
+
+def test_a_write_on_a_second_root_survives_only_through_held(hb: HistoryBuilder) -> None:
+    """Two primaries, each the root of its own lineage (a multi-primary cluster): the final
+    read is db1's (0, 5000), and the final state also holds db2's (7, 3000)."""
+    hb.lineage(0).lineage(7, node="db2").final(0, 5000).held(7, 3000, node="db2")
+    hb.write(1.0, at=(0, 4000))
+    kept = hb.write(2.0, at=(7, 2000), node="db2")
+    lost = hb.write(3.0, at=(7, 4000), node="db2")
+    history = hb.build()
+    assert sorted(audit_writes(history).lost) == [lost]
+    result = check_all(history)
+    assert (result["lost_writes"], result["rpo_bytes"]) == (1, 1000)
+    history.held = []
+    assert sorted(audit_writes(history).lost) == [kept, lost]

@@ -38,6 +38,13 @@ METRIC_KEYS = {
     "promotion_s",
     "routing_s",
     "client_s",
+    "split_brain",
+    "split_brain_s",
+    "dual_primary_s",
+    "false_failovers",
+    "lost_updates",
+    "stale_reads",
+    "ryw_violations",
 }
 RUN = ["run", "postgres-patroni-async", "primary-crash", "--seed", "7"]
 
