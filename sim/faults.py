@@ -1,5 +1,6 @@
-"""What a fault does to the cluster, and the check that a scenario's targets exist in a
-topology (with the scenario file's line in the message)."""
+"""What a fault does to the cluster: which hosts its targets name, which packets a partition
+drops; and the check that a scenario's targets exist in a topology (with the scenario file's
+line in the message)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,32 @@ from typing import TYPE_CHECKING
 from sim.errors import InputError
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
-from sim.spec.fault import SELECTORS, CrashDb, CrashDcs, Fault, Partition
+from sim.spec.fault import (
+    NODE_SELECTORS,
+    SELECTORS,
+    STORE_SELECTORS,
+    CrashDb,
+    CrashDcs,
+    Fault,
+    Isolate,
+    Partition,
+    targets_of,
+)
 from sim.yamlio import LineMap, dotted
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
     from sim.rng import Stream
 
+Pairs = list[tuple[str, str]]
+
 
 def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None) -> None:
     """Every host, zone or region a scenario names exists in the topology, and every
     selector makes sense for it; `InputError` pointing at the scenario's line otherwise."""
     hosts = topology.hosts()
-    zones = {z.name for r in topology.regions for z in r.zones}
-    regions = {r.name for r in topology.regions}
+    sites = {"zone": {z.name for r in topology.regions for z in r.zones}}
+    sites["region"] = {r.name for r in topology.regions}
     file = lines.file if lines else f"scenario {scenario.name}"
 
     def fail(loc: tuple[str | int, ...], problem: str, fix: str) -> None:
@@ -29,32 +42,32 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         raise InputError(problem, file=file, line=line, field=dotted(loc), fix=fix)
 
     for i, fault in enumerate(scenario.faults):
-        named: list[tuple[tuple[str | int, ...], str]]
-        if isinstance(fault, Partition):
-            named = [
-                (("faults", i, "groups", g, k), t)
-                for g, group in enumerate(fault.groups)
-                for k, t in enumerate(group)
-            ]
-        else:
-            named = [(("faults", i, "target"), fault.target)]
-        for loc, target in named:
-            kind, _, site = target.partition(":")
-            if site and kind in ("zone", "region"):
-                known = zones if kind == "zone" else regions
-                if site not in known:
+        for sub, target in targets_of(fault):
+            loc = ("faults", i, *sub)
+            kind, _, rest = target.partition(":")
+            if rest and kind in ("zone", "region"):
+                if rest not in sites[kind]:
                     fail(
                         loc,
-                        f"no {kind} named '{site}' in topology {topology.name}",
-                        f"use one of: {', '.join(sorted(known))}",
+                        f"no {kind} named '{rest}' in topology {topology.name}",
+                        f"use one of: {', '.join(sorted(sites[kind]))}",
                     )
-            elif target in ("dcs-leader", "dcs"):
-                if not isinstance(topology.failover, Lease):
-                    fail(
-                        loc,
-                        f"'{target}' needs a consensus store; topology {topology.name} has none",
-                        "target hosts by name or use primary / replica",
-                    )
+                continue
+            if rest and kind in ("zone-of", "region-of"):
+                target = rest
+            # In a partition group the store is one side among others, and where there is no
+            # store that side is empty; a fault aimed at the store itself needs one.
+            in_group = sub[0] == "groups"
+            if (
+                target in STORE_SELECTORS
+                and not in_group
+                and not isinstance(topology.failover, Lease)
+            ):
+                fail(
+                    loc,
+                    f"'{target}' needs a consensus store; topology {topology.name} has none",
+                    "target hosts by name or use a node selector such as primary or replica",
+                )
             elif target in SELECTORS:
                 continue
             elif target not in hosts:
@@ -62,7 +75,7 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
                     loc,
                     f"no host named '{target}' in topology {topology.name}",
                     f"name one of: {', '.join(hosts)}, or a selector "
-                    f"({', '.join(SELECTORS)}, zone:NAME, region:NAME)",
+                    f"({', '.join(SELECTORS)}, zone:NAME, region:NAME, zone-of:SELECTOR)",
                 )
             elif isinstance(fault, CrashDb) and hosts[target][0].kind != "db":
                 fail(loc, f"'{target}' is not a db host", "crash-db targets database hosts")
@@ -70,53 +83,105 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
                 fail(loc, f"'{target}' is not a dcs host", "crash-dcs targets store members")
 
 
+def _pick(nodes: list[str], n: int, rng: Stream) -> list[str]:
+    pool, picked = list(nodes), []
+    while pool and len(picked) < n:
+        picked.append(pool.pop(rng.index(len(pool))))
+    return picked
+
+
 def resolve(cluster: Cluster, target: str, rng: Stream, count: int | None = None) -> list[str]:
-    """The hosts a target names at this moment (selectors look at the cluster now); `count`
-    picks that many store members at random for `dcs` (default: all of them)."""
+    """The hosts a target names at this moment (selectors look at the cluster now), in file
+    order; `count` picks that many store members at random for `dcs` (default: all)."""
     net = cluster.net
-    if target.startswith("zone:"):
-        return [h for h in net.hosts() if net.zone_of[h] == target[5:]]
-    if target.startswith("region:"):
-        return [h for h in net.hosts() if net.region_of[h] == target[7:]]
-    nodes = [cluster.nodes[n] for n in sorted(cluster.nodes, key=cluster.order)]
-    if target == "primary":
-        primaries = [n.name for n in nodes if n.writable]
-        return primaries[:1]
-    if target == "replica":
-        replicas = [n.name for n in nodes if n.role == "replica" and n.serving]
-        return [replicas[rng.index(len(replicas))]] if replicas else []
+    kind, _, rest = target.partition(":")
+    if rest and kind in ("zone", "region"):
+        site_of = net.zone_of if kind == "zone" else net.region_of
+        return [h for h in net.hosts() if site_of[h] == rest]
+    if rest and kind in ("zone-of", "region-of"):
+        site_of = net.zone_of if kind == "zone-of" else net.region_of
+        sites = {site_of[h] for h in resolve(cluster, rest, rng, count)}
+        return [h for h in net.hosts() if site_of[h] in sites]
+    nodes = sorted(cluster.nodes, key=cluster.order)
+    if target in NODE_SELECTORS:
+        primaries = [n for n in nodes if cluster.nodes[n].writable]
+        half = len(nodes) // 2
+        picked = {
+            "primary": primaries[:1],
+            "primaries": primaries,
+            "all": nodes,
+        }.get(target)
+        if picked is None:
+            if target == "replica":
+                replicas = [n for n in nodes if n not in primaries and cluster.nodes[n].serving]
+                picked = _pick(replicas, 1, rng)
+            else:
+                size = {"one": 1, "minority": half, "majority": half + 1}[target]
+                picked = _pick(nodes, size, rng)
+        return sorted(picked, key=cluster.order)
     if target == "dcs-leader":
         leader = cluster.store.leader if cluster.store else None
         return [leader] if leader else []
     if target == "dcs":
         members = list(cluster.store.members) if cluster.store else []
-        picked: list[str] = []
-        want = len(members) if count is None else count
-        while members and len(picked) < want:
-            picked.append(members.pop(rng.index(len(members))))
+        picked = _pick(members, len(members) if count is None else count, rng)
         return sorted(picked, key=cluster.order)
     return [target]
 
 
-def partition_pairs(
-    cluster: Cluster, groups: list[list[str]], rng: Stream
-) -> list[tuple[str, str]]:
-    """Every (source, destination) pair across different groups, both directions."""
-    resolved = [
-        sorted({h for t in g for h in resolve(cluster, t, rng)}, key=cluster.order) for g in groups
-    ]
-    pairs: list[tuple[str, str]] = []
-    for i, a_group in enumerate(resolved):
-        for j, b_group in enumerate(resolved):
-            if i != j:
+def _across(groups: list[list[str]], one_way: bool) -> Pairs:
+    """(source, destination) pairs between different groups; one way: only from the first."""
+    pairs: Pairs = []
+    for i, a_group in enumerate(groups):
+        for j, b_group in enumerate(groups):
+            if i != j and (not one_way or i == 0):
                 pairs.extend((a, b) for a in a_group for b in b_group if a != b)
     return pairs
 
 
+def partition_pairs(cluster: Cluster, fault: Partition | Isolate, rng: Stream) -> Pairs:
+    """The packets a partition drops, as (source, destination) pairs."""
+    order = cluster.order
+    if isinstance(fault, Isolate):
+        inside = {h for t in [fault.target, *fault.with_] for h in resolve(cluster, t, rng)}
+        rest = [h for h in cluster.net.hosts() if h not in inside]
+        return _across([sorted(inside, key=order), rest], one_way=False)
+    if fault.groups is not None:
+        groups = [
+            sorted({h for t in g for h in resolve(cluster, t, rng)}, key=order)
+            for g in fault.groups
+        ]
+        return _across(groups, fault.one_way)
+    nodes = sorted(cluster.nodes, key=order)
+    if fault.pattern == "primaries":
+        primaries = resolve(cluster, "primaries", rng)
+        return _across([primaries, [n for n in nodes if n not in primaries]], fault.one_way)
+    if fault.pattern == "halves":
+        minority = resolve(cluster, "minority", rng)
+        return _across([minority, [n for n in nodes if n not in minority]], fault.one_way)
+    # majorities-ring (Jepsen): in a random ring, each node hears only the majority window
+    # around it, so every node sees a majority but no two nodes the same one.
+    ring = _pick(nodes, len(nodes), rng)
+    n = len(ring)
+    majority = n // 2 + 1
+    behind = (majority - 1) // 2
+    pairs: Pairs = []
+    for i, receiver in enumerate(ring):
+        window = {ring[(i - behind + k) % n] for k in range(majority)}
+        pairs.extend((source, receiver) for source in ring if source not in window)
+    return sorted(pairs, key=lambda p: (order(p[0]), order(p[1])))
+
+
 def describe(fault: Fault) -> str:
     """A short label for a fault, for histories and reports."""
+    kind = fault.kind
     if isinstance(fault, Partition):
-        return "partition " + " | ".join(",".join(g) for g in fault.groups)
-    if isinstance(fault, CrashDcs):
-        return f"crash-dcs {fault.target}"
-    return f"{fault.kind} {fault.target}"
+        if fault.pattern:
+            return f"partition {fault.pattern}" + (" one-way" if fault.one_way else "")
+        assert fault.groups is not None
+        arrow = " -/-> " if fault.one_way else " | "
+        return "partition " + arrow.join(",".join(g) for g in fault.groups)
+    groups = getattr(fault, "groups", None)
+    if groups:
+        return f"{kind} " + " | ".join(",".join(g) for g in groups)
+    return f"{kind} {getattr(fault, 'target', '')}".rstrip()

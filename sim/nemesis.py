@@ -1,14 +1,30 @@
 """The nemesis: runs a scenario's fault timeline against the cluster, and heals everything at
-the end of the observation window ("after the incident")."""
+the end of the observation window ("after the incident"). Each fault is a simpy process and
+records its start and end (with the hosts it was resolved to) in the history; several may be
+active at once."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from sim.faults import describe, partition_pairs, resolve
+from sim.faults import Pairs, describe, partition_pairs, resolve
 from sim.history import FaultEvent
-from sim.spec.fault import CrashDb, CrashDcs, CrashHost, Fault, Partition
+from sim.network import Impairment
+from sim.spec.fault import (
+    Bandwidth,
+    ClockSkew,
+    CrashDb,
+    CrashDcs,
+    CrashHost,
+    Fault,
+    Flap,
+    Isolate,
+    Loss,
+    Partition,
+    Pause,
+    Slow,
+)
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
@@ -20,75 +36,173 @@ class Nemesis:
     def __init__(self, cluster: Cluster) -> None:
         self.c = cluster
         self.rng = cluster.rng("nemesis")
-        self._cuts: dict[int, list[tuple[str, str]]] = {}
-        self._down_hosts: dict[int, list[str]] = {}
-        self._down_dbs: dict[int, list[str]] = {}
+        # What each active fault must undo when it ends (or at the final heal), and its hosts.
+        self._undo: dict[int, Callable[[], None]] = {}
+        self._hosts: dict[int, list[str]] = {}
+        self._healed = False
 
     def start(self) -> None:
         for i, fault in enumerate(self.c.scenario.faults):
             self.c.env.process(self._run(i, fault))
 
     def _record(self, i: int, fault: Fault, phase: str, targets: list[str]) -> None:
-        self.c.history.faults.append(
-            FaultEvent(self.c.env.now, i, describe(fault), phase, tuple(targets))  # type: ignore[arg-type]
-        )
+        row = FaultEvent(self.c.env.now, i, describe(fault), phase, tuple(targets))  # type: ignore[arg-type]
+        self.c.history.faults.append(row)
 
     def _run(self, i: int, fault: Fault) -> Generator[Any, Any, None]:
         env = self.c.env
         yield env.timeout(fault.at)
-        if isinstance(fault, Partition):
-            pairs = partition_pairs(self.c, fault.groups, self.rng)
-            hosts = sorted({a for a, _ in pairs}, key=self.c.order)
-            self._record(i, fault, "start", hosts)
-            self._cuts[i] = pairs
-            self.c.net.cut(pairs)
-            self.c.network_changed()
-            yield env.timeout(fault.duration)
-            self._end_partition(i, fault)
+        if isinstance(fault, CrashHost | CrashDb | CrashDcs):
+            yield from self._crash(i, fault)
             return
-        count = fault.count if isinstance(fault, CrashDcs) else 1
+        if isinstance(fault, Flap):
+            yield from self._flap(i, fault)
+            return
+        hosts = self._begin(i, fault)
+        self._hosts[i] = hosts
+        self._record(i, fault, "start", hosts)
+        yield env.timeout(fault.duration)
+        self._end(i, fault, hosts)
+
+    def _end(self, i: int, fault: Fault, hosts: list[str]) -> None:
+        undo = self._undo.pop(i, None)
+        if undo is not None:
+            undo()
+            self._record(i, fault, "end", hosts)
+
+    # --- crashes -------------------------------------------------------------------------
+
+    def _crash(self, i: int, fault: CrashHost | CrashDb | CrashDcs) -> Generator[Any, Any, None]:
+        count = fault.count if isinstance(fault, CrashDcs) else None
         targets = resolve(self.c, fault.target, self.rng, count)
+        self._hosts[i] = targets
         self._record(i, fault, "start", targets)
         if isinstance(fault, CrashDb):
-            self._down_dbs[i] = targets
             for name in targets:
                 node = self.c.nodes[name]
                 if node.process != "stopped":
                     node.crash(host_down=False)
                     self.c.controller.db_crashed(name)
+
+            def restart() -> None:
+                for name in targets:
+                    self.c.controller.restart_db(name)
+
         else:
-            assert isinstance(fault, CrashHost | CrashDcs)
-            self._down_hosts[i] = targets
             for host in targets:
                 self.c.power_off(host)
-        if fault.restart_after is None:
-            return
-        yield env.timeout(fault.restart_after)
-        self._restart(i, fault)
 
-    def _end_partition(self, i: int, fault: Fault) -> None:
-        pairs = self._cuts.pop(i, None)
-        if pairs is None:
-            return
-        self.c.net.heal(pairs)
-        self._record(i, fault, "end", sorted({a for a, _ in pairs}, key=self.c.order))
-        self.c.network_changed()
+            def restart() -> None:
+                for host in targets:
+                    self.c.power_on(host)
 
-    def _restart(self, i: int, fault: Fault) -> None:
-        if i in self._down_dbs:
-            targets = self._down_dbs.pop(i)
-            for name in targets:
-                self.c.controller.restart_db(name)
-            self._record(i, fault, "end", targets)
-        elif i in self._down_hosts:
-            targets = self._down_hosts.pop(i)
+        self._undo[i] = restart
+        if fault.restart_after is not None:
+            yield self.c.env.timeout(fault.restart_after)
+            self._end(i, fault, targets)
+
+    # --- network and processes -----------------------------------------------------------
+
+    def _begin(self, i: int, fault: Fault) -> list[str]:
+        """Start a fault that lasts `duration`; returns the hosts it touches."""
+        c = self.c
+        if isinstance(fault, Partition | Isolate):
+            pairs = partition_pairs(c, fault, self.rng)
+            self._cut(i, pairs)
+            return sorted({h for pair in pairs for h in pair}, key=c.order)
+        targets = resolve(c, fault.target, self.rng)  # type: ignore[union-attr]
+        if isinstance(fault, Slow | Loss | Bandwidth):
+            # Latency is added where tc-netem adds it, on what a target sends; loss and caps
+            # hit its flows both ways. Each pair once, however many targets it joins.
+            pairs = {(t, h) for t in targets for h in c.net.hosts() if h != t}
+            if not isinstance(fault, Slow):
+                pairs |= {(h, t) for t, h in pairs}
+            flows = tuple(sorted(pairs, key=lambda p: (c.order(p[0]), c.order(p[1]))))
+            impairment = Impairment(
+                flows,
+                latency_s=fault.latency if isinstance(fault, Slow) else 0.0,
+                loss=fault.probability if isinstance(fault, Loss) else 0.0,
+                cap_bps=fault.rate if isinstance(fault, Bandwidth) else float("inf"),
+            )
+            c.net.impair(i, impairment)
+            c.network_changed()
+
+            def restore() -> None:
+                c.net.restore(i)
+                c.network_changed()
+
+            self._undo[i] = restore
+        elif isinstance(fault, Pause):
             for host in targets:
-                self.c.power_on(host)
-            self._record(i, fault, "end", targets)
+                c.pause(host, fault.process)
+
+            def resume() -> None:
+                for host in targets:
+                    c.resume(host, fault.process)
+
+            self._undo[i] = resume
+        elif isinstance(fault, ClockSkew):
+            for host in targets:
+                c.clocks[host] = fault.rate
+            c.event("clock_skew", ",".join(targets), f"rate {fault.rate:g}")
+
+            def reset() -> None:
+                for host in targets:
+                    c.clocks[host] = 1.0
+
+            self._undo[i] = reset
+        return targets
+
+    def _cut(self, i: int, pairs: Pairs) -> None:
+        c = self.c
+        c.net.cut(pairs)
+        c.network_changed()
+
+        def heal() -> None:
+            c.net.heal(pairs)
+            c.network_changed()
+
+        self._undo[i] = heal
+
+    def _flap(self, i: int, fault: Flap) -> Generator[Any, Any, None]:
+        env = self.c.env
+        # Built from parsed values (seconds), so without validation.
+        as_partition = Partition.model_construct(
+            kind="partition",
+            at=fault.at,
+            duration=fault.duration,
+            groups=fault.groups,
+            pattern=None,
+            one_way=False,
+        )
+        pairs = partition_pairs(self.c, as_partition, self.rng)
+        hosts = sorted({h for pair in pairs for h in pair}, key=self.c.order)
+        self._hosts[i] = hosts
+        self._record(i, fault, "start", hosts)
+        end = env.now + fault.duration
+        while env.now < end and not self._healed:
+            self._cut(i, pairs)
+            self.c.event("link_down", ",".join(hosts))
+            yield env.timeout(min(fault.down, end - env.now))
+            undo = self._undo.pop(i, None)
+            if undo is None:
+                return
+            undo()
+            self.c.event("link_up", ",".join(hosts))
+            if env.now < end:
+                yield env.timeout(min(fault.up, end - env.now))
+        if not self._healed:
+            self._record(i, fault, "end", hosts)
+
+    # --- after the incident ----------------------------------------------------------------
 
     def heal(self) -> None:
-        """End every fault: cuts heal, crashed hosts and processes come back."""
+        """End every fault: cuts heal, gray failures lift, crashed hosts and processes come
+        back, paused ones resume, clocks run true."""
+        self._healed = True
         for i, fault in enumerate(self.c.scenario.faults):
-            self._end_partition(i, fault)
-            self._restart(i, fault)
+            undo = self._undo.pop(i, None)
+            if undo is not None:
+                undo()
+                self._record(i, fault, "end", self._hosts.get(i, []))
         self.c.controller.heal()

@@ -1,10 +1,15 @@
-"""The network: a networkx graph of sites, link classes by distance, and the cuts faults make.
+"""The network: a networkx graph of sites, link classes by distance, and what faults do to it.
 
 The graph holds regions, zones and hosts (host — zone — region, region — region). The link
 between two hosts is the class of their lowest common site: the same zone, the same region
-(cross-zone) or two regions (the cross-region default or the pair's own entry). Cuts are data,
-as in Maelstrom: a set of (source, destination) pairs whose packets are dropped, each counted
-once per fault that drops it, so that overlapping faults heal independently.
+(cross-zone) or two regions (the cross-region default or the pair's own entry). Faults are
+data, as in Maelstrom: a cut is a set of (source, destination) pairs whose packets are dropped,
+each counted once per fault that drops it, so that overlapping faults heal independently; a
+gray failure adds latency, loss or a throughput cap to a set of pairs, each fault on its own.
+
+Loss is seen through TCP, as databases see it: a lost segment is sent again after the
+retransmission timeout (200 ms, doubling), and a stream's throughput falls as
+MSS / RTT × sqrt(3 / (2 p)) (Mathis et al.).
 """
 
 from __future__ import annotations
@@ -36,6 +41,18 @@ class Link:
 
 
 LOOPBACK = Link(0.00005, 0.0, 1e10)
+RTO_MIN_S = 0.2
+MSS_B = 1460.0
+
+
+@dataclass(frozen=True, slots=True)
+class Impairment:
+    """One gray failure's effect on its pairs."""
+
+    pairs: tuple[tuple[str, str], ...]
+    latency_s: float = 0.0
+    loss: float = 0.0
+    cap_bps: float = float("inf")
 
 
 class Network:
@@ -75,6 +92,12 @@ class Network:
         self._down = 0
         # No host down and no cut: every packet arrives (a fast path for the hot loop).
         self.pristine = True
+        self._impairments: dict[int, Impairment] = {}
+        self.extra: dict[tuple[str, str], float] = {}
+        self.loss: dict[tuple[str, str], float] = {}
+        self.cap: dict[tuple[str, str], float] = {}
+        # Some gray failure is active: messages must look up their pairs' impairments.
+        self.impaired = False
 
     def power(self, host: str, up: bool) -> None:
         """Record a host's power state."""
@@ -120,6 +143,66 @@ class Network:
             found = Link(mean * math.exp(-sigma2 / 2), math.sqrt(sigma2), bandwidth)
             self._paths[hops] = found
         return found
+
+    def impair(self, fault: int, impairment: Impairment) -> None:
+        """Apply a gray failure (until `restore` with the same fault number)."""
+        self._impairments[fault] = impairment
+        self._recompute()
+
+    def restore(self, fault: int) -> None:
+        self._impairments.pop(fault, None)
+        self._recompute()
+
+    def _recompute(self) -> None:
+        extra: dict[tuple[str, str], float] = {}
+        keep: dict[tuple[str, str], float] = {}  # probability that a segment gets through
+        cap: dict[tuple[str, str], float] = {}
+        for imp in self._impairments.values():
+            for pair in imp.pairs:
+                if imp.latency_s:
+                    extra[pair] = extra.get(pair, 0.0) + imp.latency_s
+                if imp.loss:
+                    keep[pair] = keep.get(pair, 1.0) * (1.0 - imp.loss)
+                if imp.cap_bps < float("inf"):
+                    cap[pair] = min(cap.get(pair, float("inf")), imp.cap_bps)
+        self.extra = extra
+        self.loss = {pair: 1.0 - k for pair, k in keep.items()}
+        self.cap = cap
+        self.impaired = bool(self._impairments)
+
+    def penalty(self, pairs: tuple[tuple[str, str], ...], stream: Stream) -> float:
+        """Extra delay of one message relayed along `pairs`: added latency, plus TCP
+        retransmissions of the segments that were lost."""
+        delay = 0.0
+        for pair in pairs:
+            delay += self.extra.get(pair, 0.0)
+            p = self.loss.get(pair, 0.0)
+            rto = RTO_MIN_S
+            while p and stream.random() < p:
+                delay += rto
+                rto *= 2
+        return delay
+
+    def stream_link(self, a: str, b: str) -> tuple[float, float]:
+        """(one-way latency, throughput) of a long-lived stream from `a` to `b`, with the gray
+        failures in force."""
+        link = self.link(a, b)
+        latency = link.median_s + self.extra.get((a, b), 0.0)
+        bandwidth = min(link.bandwidth_bps, self.cap.get((a, b), float("inf")))
+        p = max(self.loss.get((a, b), 0.0), self.loss.get((b, a), 0.0))
+        if p:
+            rtt = latency + link.median_s + self.extra.get((b, a), 0.0)
+            bandwidth = min(bandwidth, MSS_B / rtt * math.sqrt(1.5 / p))
+        return latency, bandwidth
+
+    def rtt(self, a: str, b: str, stream: Stream) -> float:
+        """A request's round trip from `a` to `b` and back: median latencies, plus what gray
+        failures add (drawn from `stream` when there is loss)."""
+        link = self.link(a, b)
+        rtt = 2 * link.median_s
+        if self.impaired:
+            rtt += self.penalty(((a, b), (b, a)), stream)
+        return rtt
 
     def median(self, a: str, b: str) -> float:
         """The link's median one-way latency (for steady flows such as a WAL stream)."""

@@ -35,6 +35,10 @@ class Curve(Protocol):
         """The first breakpoint strictly after `t` (inf when there is none)."""
         ...
 
+    def piece(self, t: float) -> tuple[float, float, float]:
+        """(value, slope, next breakpoint) at `t`, in one look-up."""
+        ...
+
 
 @dataclass
 class RateSchedule:
@@ -152,6 +156,22 @@ class PrimaryLog:
         sched = self._scheds[i]
         return min(INF if sched is None else sched.next_change(t), seg_end)
 
+    def piece(self, t: float) -> tuple[float, float, float]:
+        starts = self._starts
+        i = len(starts) - 1
+        if t < starts[i]:
+            i = self._seg(t)
+        seg_end = starts[i + 1] if i + 1 < len(starts) else INF
+        sched = self._scheds[i]
+        if sched is None:
+            return self._lsns[i], 0.0, seg_end
+        k = sched._index(max(t, starts[i]))
+        value = (
+            self._offsets[i] + sched.cum[k] + sched.rates[k] * (max(t, starts[i]) - sched.times[k])
+        )
+        nxt = sched.times[k + 1] if k + 1 < len(sched.times) else INF
+        return value, sched.rates[k], min(nxt, seg_end)
+
     def set_growing(self, t: float, growing: bool, cap: float | None = None) -> None:
         """From `t` on, the log grows at the application's rate (at most `cap` bytes/s), or
         stands still."""
@@ -207,6 +227,9 @@ class Constant:
     def next_kink(self, t: float) -> float:
         return INF
 
+    def piece(self, t: float) -> tuple[float, float, float]:
+        return self.v, 0.0, INF
+
 
 class FluidQueue:
     """What a server working at `rate` bytes/s has done with the bytes `arrivals` brings.
@@ -230,9 +253,9 @@ class FluidQueue:
         arr, rate = self.arrivals, self.rate
         while self.t < target:
             t = self.t
-            backlog = arr.value(t) - self.done
-            r = arr.slope(t)
-            nxt = min(arr.next_kink(t), target)
+            value, r, kink = arr.piece(t)
+            backlog = value - self.done
+            nxt = min(kink, target)
             assert nxt > t, "a fluid queue must move forward"
             if backlog <= self._EPS:
                 if r <= rate:
@@ -320,6 +343,9 @@ class Shifted:
 
     def next_kink(self, t: float) -> float:
         return self.queue.kink_after(t, self.delay)
+
+    def piece(self, t: float) -> tuple[float, float, float]:
+        return self.value(t), self.slope(t), self.next_kink(t)
 
 
 class WalStream:

@@ -33,9 +33,10 @@ class OpAudit:
 def audit_ops(history: History, tree: LineageTree | None = None) -> OpAudit:
     """Gather `OpAudit` in one pass over the ops.
 
-    A read is stale when it was invoked more than meta `stale_bound_s` after its lineage first
-    reached the LSN it observed (`LineageTree.time_at`; a lineage without a clock is never
-    stale). A read violates read-your-writes when its `value` is 0: it did not see the
+    A read is stale when it was invoked more than meta `stale_bound_s` after its lineage moved
+    past the LSN it observed (`LineageTree.time_past`: a read of a lineage that has written
+    nothing since is never stale, nor is one of a lineage without a clock). A read violates
+    read-your-writes when its `value` is 0: it did not see the
     client's own last acknowledged write.
 
     Why one pass, and the state carried through it: a run holds tens of thousands of ops and
@@ -73,7 +74,9 @@ def audit_ops(history: History, tree: LineageTree | None = None) -> OpAudit:
                 # The expression of `time_at`, so that both give the same float.
                 t = lo_t + (lsn - lo_lsn) * dt / dl
             else:
-                t = tree.time_at(lineage, lsn)
+                # Inside a stretch the lineage passed `lsn` when it reached it; at a sample it
+                # may have stood there, and only its moving on makes a copy at `lsn` stale.
+                t = tree.time_past(lineage, lsn)
                 stretch = tree.clock_span(lineage, lsn)
                 if stretch is not None:
                     lo_lsn, hi_lsn, lo_t, hi_t = stretch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 
 from sim.history import NO_LINEAGE, FinalRead, History, Lineage
 
@@ -123,6 +123,21 @@ class LineageTree:
             return times[i]
         lo_lsn, lo_t = lsns[i - 1], times[i - 1]
         return lo_t + (lsn - lo_lsn) * (times[i] - lo_t) / (lsns[i] - lo_lsn)
+
+    def time_past(self, lineage: int, lsn: int) -> float:
+        """The time `lineage` moved past `lsn` (from then on, a copy at `lsn` misses writes);
+        inf when it never did: it stood at or below `lsn` to its last sample."""
+        lsns = self._lsns.get(lineage)
+        if not lsns:
+            return float("inf")
+        j = bisect_right(lsns, lsn) - 1
+        if j == len(lsns) - 1:
+            return float("inf")
+        times = self._times[lineage]
+        if j < 0:
+            return times[0]
+        lo_lsn, lo_t = lsns[j], times[j]
+        return lo_t + (lsn - lo_lsn) * (times[j + 1] - lo_t) / (lsns[j + 1] - lo_lsn)
 
     def has_clock(self, lineage: int) -> bool:
         """Whether `lineage` has primary samples, so that `time_at` is measured, not assumed."""

@@ -4,8 +4,10 @@ ties between simultaneous events by creation order, so the order is part of dete
 from __future__ import annotations
 
 from sim.cluster.core import Cluster
+from sim.cluster.failover.consensus import ConsensusFamily
 from sim.cluster.failover.lease import LeaseFamily
 from sim.cluster.failover.manual import ManualFamily
+from sim.cluster.failover.observers import ObserversFamily
 from sim.cluster.node import DbNode
 from sim.cluster.replication import Replication
 from sim.cluster.requests import RequestService
@@ -14,7 +16,7 @@ from sim.nemesis import Nemesis
 from sim.rng import Stream
 from sim.sampling import sample
 from sim.spec import Scenario, Topology
-from sim.spec.failover import Lease
+from sim.spec.failover import Consensus, Lease, Manual, Observers
 from sim.spec.workload import Workload
 from sim.wal import RateSchedule
 from sim.workload import ClientWorkload
@@ -52,10 +54,17 @@ def build(
         c.record_role(name, node.role, root, 0.0)
     c.replication = Replication(c)
     c.on_network_change(c.replication.network_changed)
-    if isinstance(topology.failover, Lease):
-        c.controller = LeaseFamily(c, topology.failover)
+    fo = topology.failover
+    if isinstance(fo, Lease):
+        c.controller = LeaseFamily(c, fo)
+    elif isinstance(fo, Consensus):
+        c.controller = ConsensusFamily(c, fo)
+    elif isinstance(fo, Manual):
+        c.controller = ManualFamily(c, fo)
+    elif isinstance(fo, Observers):
+        c.controller = ObserversFamily(c, fo)
     else:
-        c.controller = ManualFamily(c, topology.failover)
+        raise AssertionError(f"failover family {fo.family} is not built yet")
     c.router = build_router(c)
     c.requests = RequestService(c)
     workload = ClientWorkload(c, topology.workload)

@@ -42,6 +42,10 @@ class Controller(ABC):
     def start(self) -> None:
         """Create the family's processes."""
 
+    def accepts_writes(self, node: DbNode) -> bool:
+        """Whether a primary takes a write now (a family may refuse, e.g. too few replicas)."""
+        return True
+
     @abstractmethod
     def reports_primary(self, node: str, prober: str) -> bool | None:
         """The answer a role health check from host `prober` gets about `node`: True (it is
@@ -89,6 +93,11 @@ class Cluster:
         self.workload: ClientWorkload
         self._listeners: list[Callable[[], None]] = []
         self._power_gen: dict[str, int] = {}
+        # Each host's clock rate (1: true time); timers set on a host last 1/rate as long.
+        self.clocks: dict[str, float] = dict.fromkeys(self.net.hosts(), 1.0)
+        # Frozen processes per host: "db", "agent".
+        self.frozen: dict[str, set[str]] = {}
+        self._thaw: dict[str, simpy.Event] = {}
         self._network_listeners: list[Callable[[], None]] = []
 
     # --- ordering and recording ------------------------------------------------------------
@@ -125,6 +134,63 @@ class Cluster:
         for listener in self._network_listeners:
             listener()
         self.changed()
+
+    # --- clocks and pauses ---------------------------------------------------------------
+
+    def local(self, host: str, seconds: float) -> float:
+        """How long a timer of `seconds` set on `host` really lasts (its clock may drift)."""
+        return seconds / self.clocks[host]
+
+    def paused(self, host: str, process: str) -> bool:
+        return process in self.frozen.get(host, ())
+
+    def pause(self, host: str, process: str) -> None:
+        """Freeze a host's database and agent (`host`), or one of them."""
+        procs = {"db", "agent"} if process == "host" else {process}
+        self.frozen.setdefault(host, set()).update(procs)
+        self.event("pause", host, process)
+        if host in self.nodes and "db" in procs:
+            self.nodes[host].freeze()
+        self.network_changed()
+
+    def resume(self, host: str, process: str) -> None:
+        procs = {"db", "agent"} if process == "host" else {process}
+        frozen = self.frozen.get(host, set())
+        frozen -= procs
+        self.event("resume", host, process)
+        if host in self.nodes and "db" in procs:
+            self.nodes[host].thaw()
+        ev = self._thaw.pop(host, None)
+        if ev is not None and not frozen:
+            ev.succeed()
+        elif ev is not None:
+            self._thaw[host] = ev
+        self.network_changed()
+
+    def thawed(self, host: str, process: str) -> Any:
+        """Wait (a simpy event, or None when not frozen) until `process` on `host` runs."""
+        if not self.paused(host, process):
+            return None
+        if host not in self._thaw:
+            self._thaw[host] = self.env.event()
+        return self._thaw[host]
+
+    # --- fencing -------------------------------------------------------------------------
+
+    def fence(self, old: DbNode) -> Any:
+        """STONITH before a promotion (simpy steps; True when the promotion may go on): power
+        the old primary off, which takes time and may fail."""
+        spec = self.topo.fencing
+        if spec.mode == "none":
+            return True
+        self.event("fence_started", old.name)
+        yield self.env.timeout(spec.time)
+        if self.rng("fencing").random() < spec.failure:
+            self.event("fence_failed", old.name, spec.on_failure)
+            return spec.on_failure == "proceed"
+        self.power_off(old.name)
+        self.event("fence_done", old.name)
+        return True
 
     # --- power ---------------------------------------------------------------------------
 

@@ -32,6 +32,10 @@ class DbNode:
         self.role = "primary" if primary else "replica"
         self.lineage = lineage
         self.busy: str | None = None  # promoting | stopping | rewinding | cloning | starting
+        # A frozen process (SIGSTOP, a long GC) answers nothing until it thaws; what reached
+        # it meanwhile is handled from `thawed_at` on.
+        self.frozen = False
+        self.thawed_at = float("-inf")
         self.upstream: str | None = None
         self.log: PrimaryLog | None = None
         self.standby: StandbyLog | None = None
@@ -77,6 +81,19 @@ class DbNode:
         self.c.record_role(self.name, role, self.lineage, self.position(t))
 
     # --- transitions ---------------------------------------------------------------------
+
+    def freeze(self) -> None:
+        self.frozen = True
+        if self.log is not None:
+            self.c.replication.refresh(self)
+        self.c.changed()
+
+    def thaw(self) -> None:
+        self.frozen = False
+        self.thawed_at = self.c.env.now
+        if self.log is not None:
+            self.c.replication.refresh(self)
+        self.c.changed()
 
     def crash(self, host_down: bool) -> None:
         """The process dies (with its host, or alone): nothing more is written or received;
@@ -195,6 +212,16 @@ class DbNode:
         self.c.changed()
         if then_standby:
             yield from self.start(as_primary=False)
+
+    def step_down(self) -> None:
+        """Stop taking writes at once and go on as a standby of nobody (a Raft leader that
+        saw a higher term, a primary told so by its controller): no restart."""
+        t = self.c.env.now
+        if self.log is not None:
+            self.log.set_growing(t, False)
+            self.c.replication.primary_stopped(self)
+        self.become_standby(t, None)
+        self.c.changed()
 
     def rejoin(self, target: DbNode) -> Steps:
         """Rejoin the lineage of `target`: rewind to where the histories part (discarding this

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.spec.replication import SemiSync, Sync
+from sim.spec.replication import Quorum, SemiSync, Sync
 from sim.wal import INF, WalStream
 
 if TYPE_CHECKING:
@@ -27,12 +27,23 @@ class Replication:
 
     def __init__(self, cluster: Cluster) -> None:
         self.c = cluster
-        self.spec = cluster.topo.replication
+        spec = cluster.topo.replication
+        if isinstance(spec, Quorum):
+            # A majority of n nodes, the primary included: any n // 2 standbys.
+            majority_standbys = len(cluster.topo.hosts_of("db")) // 2
+            spec = Sync.model_construct(
+                mode="sync", method="any", num_sync=majority_standbys, standbys="all"
+            )
+        self.spec = spec
         self.streams: dict[str, WalStream] = {}
         self.upstream_of: dict[str, str] = {}
         # Standbys whose packets stopped arriving (host dead, link cut): the primary's
         # walsender still lists them, and waits for their feedback, until wal_sender_timeout.
         self.hung: dict[str, tuple[str, float]] = {}
+        # Bumped whenever a connection appears, ends or hangs: `standbys_of` memoises on it.
+        self._version = 0
+        self._listed: dict[str, list[str]] = {}
+        self._listed_version = -1
         self._wake: dict[str, simpy.Event] = {}
         self.semisync_on: dict[str, bool] = {}
         self._semisync_timer: dict[str, float] = {}
@@ -89,23 +100,40 @@ class Replication:
         up = self.c.nodes[node.upstream or ""]
         assert up.log is not None and node.standby is not None
         t = self.c.env.now
-        net = self.c.net
+        latency, bandwidth = self._link(up.name, node.name)
         stream = WalStream(
-            up.log,
-            t,
-            node.standby.received(t),
-            net.bandwidth(up.name, node.name),
-            net.median(up.name, node.name),
-            node.spec.wal_fsync,
+            up.log, t, node.standby.received(t), bandwidth, latency, node.spec.wal_fsync
         )
         node.standby.attach(stream, up.lineage, t)
         node.lineage = up.lineage
-        self.hung.pop(node.name, None)
+        if self.hung.pop(node.name, None) is not None:
+            self._version += 1
         self.streams[node.name] = stream
         self.upstream_of[node.name] = up.name
+        self._version += 1
         self.c.event("streaming", node.name, up.name)
-        self._refresh(up)
+        self.refresh(up)
         self.c.changed()
+
+    def _link(self, up: str, standby: str) -> tuple[float, float]:
+        """(latency, throughput) of a stream now: a frozen sender or receiver moves nothing."""
+        latency, bandwidth = self.c.net.stream_link(up, standby)
+        if self.c.nodes[up].frozen or self.c.nodes[standby].frozen:
+            bandwidth = 1e-6
+        return latency, bandwidth
+
+    def _reopen(self, name: str) -> None:
+        """The same connection at a new pace: what was shipped but not yet received is
+        shipped again (a latency change must not move `received` backwards)."""
+        node = self.c.nodes[name]
+        t = self.c.env.now
+        stream = self.streams.pop(name)
+        up = self.upstream_of.pop(name)
+        self._version += 1
+        assert node.standby is not None
+        node.standby.detach(t, stream.received(t))
+        node.upstream = up
+        self._connect(node)
 
     def _disconnect(self, name: str, keep: float, hung: bool = False) -> None:
         """End a standby's stream. `hung`: the standby went silent rather than closing the
@@ -113,6 +141,7 @@ class Replication:
         node = self.c.nodes[name]
         up = self.upstream_of.pop(name)
         self.streams.pop(name)
+        self._version += 1
         assert node.standby is not None
         t = self.c.env.now
         node.standby.detach(t, keep)
@@ -120,15 +149,16 @@ class Replication:
         if hung and self.c.nodes[up].writable:
             self.hung[name] = (up, t)
             self.c.env.process(self._walsender_timeout(name, t))
-        self._refresh(self.c.nodes[up])
+        self.refresh(self.c.nodes[up])
 
     def _walsender_timeout(self, name: str, since: float) -> Generator[Any, Any, None]:
         yield self.c.env.timeout(self.c.topo.database.wal_sender_timeout)
         if self.hung.get(name, ("", -1.0))[1] != since:
             return
         up, _ = self.hung.pop(name)
+        self._version += 1
         self.c.event("walsender_timeout", up, name)
-        self._refresh(self.c.nodes[up])
+        self.refresh(self.c.nodes[up])
         self.c.changed()
 
     # --- notifications from nodes and the network ----------------------------------------
@@ -163,6 +193,7 @@ class Replication:
             self._disconnect(name, self.streams[name].sent(t))
         for name in [n for n, (up, _) in sorted(self.hung.items()) if up == primary.name]:
             del self.hung[name]
+            self._version += 1
         self.semisync_on.pop(primary.name, None)
 
     def drain_s(self, primary: DbNode) -> float:
@@ -182,19 +213,23 @@ class Replication:
         self.sync_names.setdefault(primary.name, self._default_sync)
         if isinstance(self.spec, SemiSync):
             self.semisync_on[primary.name] = True
-        self._refresh(primary)
+        self.refresh(primary)
         for name in sorted(self.c.nodes, key=self.c.order):
             if self.c.nodes[name].upstream == primary.name:
                 self._poke(name)
 
     def network_changed(self) -> None:
-        """Streams across a cut break; what was in flight is lost. Others may reconnect."""
+        """Streams across a cut break; what was in flight is lost. A stream whose link got
+        slower or faster goes on from what the standby received, at the new pace. Others may
+        reconnect."""
         t = self.c.env.now
         for name in sorted(self.streams, key=self.c.order):
             up = self.upstream_of[name]
+            stream = self.streams[name]
             if not self.c.net.connected(up, name):
-                stream = self.streams[name]
                 self._disconnect(name, stream.received(t), hung=True)
+            elif self._link(up, name) != (stream.latency, stream.bandwidth):
+                self._reopen(name)
         for name in sorted(self.c.nodes, key=self.c.order):
             if name not in self.streams and self.c.nodes[name].upstream is not None:
                 self._poke(name)
@@ -203,10 +238,17 @@ class Replication:
 
     def standbys_of(self, primary: DbNode) -> list[str]:
         """Standbys the primary lists as connected (pg_stat_replication): streaming, or hung
-        until wal_sender_timeout; in file order."""
-        listed = [n for n, up in self.upstream_of.items() if up == primary.name]
-        listed += [n for n, (up, _) in self.hung.items() if up == primary.name]
-        return sorted(listed, key=self.c.order)
+        until wal_sender_timeout; in file order. Kept until a connection changes: every
+        commit under synchronous replication asks."""
+        listed = self._listed.get(primary.name)
+        if listed is None or self._listed_version != self._version:
+            if self._listed_version != self._version:
+                self._listed.clear()
+                self._listed_version = self._version
+            names = [n for n, up in self.upstream_of.items() if up == primary.name]
+            names += [n for n, (up, _) in self.hung.items() if up == primary.name]
+            listed = self._listed[primary.name] = sorted(names, key=self.c.order)
+        return listed
 
     def _stream(self, name: str, now: float) -> WalStream | None:
         stream = self.streams.get(name)
@@ -233,7 +275,7 @@ class Replication:
             self.c.event(
                 "sync_set", primary.name, ",".join(names) if isinstance(names, list) else names
             )
-            self._refresh(primary)
+            self.refresh(primary)
             self.c.changed()
 
     def _relaxed(self, primary: DbNode) -> bool:
@@ -254,12 +296,12 @@ class Replication:
             return len(self._sync_candidates(primary)) < spec.num_sync
         return False
 
-    def _refresh(self, primary: DbNode) -> None:
+    def refresh(self, primary: DbNode) -> None:
         # With no one to wait for, every session blocks in its commit, so the application's
         # writes stop too; while commits wait for standbys, it writes no faster than they
         # receive.
         if primary.log is not None:
-            growing = primary.writable and not self.waits_forever(primary)
+            growing = primary.writable and not primary.frozen and not self.waits_forever(primary)
             primary.log.set_growing(self.c.env.now, growing, self._cap(primary))
 
     def _cap(self, primary: DbNode) -> float | None:
@@ -304,7 +346,7 @@ class Replication:
             if any(s.backlog(now) <= 0.0 for s in streams):
                 self.semisync_on[primary.name] = True
                 self.c.event("semi_sync_on", primary.name)
-                self._refresh(primary)
+                self.refresh(primary)
             else:
                 return t_commit
         # A hung replica still counts as connected: its ack never comes.
@@ -333,5 +375,5 @@ class Replication:
         if len(times) < spec.wait_for or times[spec.wait_for - 1] > at:
             self.semisync_on[primary.name] = False
             self.c.event("semi_sync_off", primary.name, "timeout")
-            self._refresh(primary)
+            self.refresh(primary)
             self.c.changed()

@@ -159,6 +159,10 @@ class RequestService:
         assert back is not None
         req.fwd = fwd.median_s * exp(fwd.sigma * normal())
         req.back = back.median_s * exp(back.sigma * normal())
+        net = self.c.net
+        if net.impaired:
+            req.fwd += net.penalty(session.fwd_pairs, self._rng)
+            req.back += net.penalty(session.back_pairs, self._rng)
 
     def _path_ok(self, req: Request, forward: bool) -> bool:
         net = self.c.net
@@ -196,8 +200,13 @@ class RequestService:
             # a reset, which the client cannot tell from a failure after the statement ran.
             self._finish(req, "info", req.t_arrive + req.back, "reset")
             return
+        if node.frozen:
+            # It sits in the socket until the process thaws (then the request is re-planned).
+            self._finish(req, "info", req.deadline, "timeout")
+            return
+        start = max(req.t_arrive, node.thawed_at)
         if req.f == "read":
-            t = req.t_arrive
+            t = start
             req.lineage = node.lineage
             seen = node.replayed(max(t, now))
             req.lsn = round(seen)
@@ -211,9 +220,12 @@ class RequestService:
             return
         log = node.log
         if node.role != "primary" or log is None:
-            self._finish(req, "fail", req.t_arrive + req.back, "read-only")
+            self._finish(req, "fail", start + req.back, "read-only")
             return
-        t_commit = req.t_commit = req.t_arrive + node.spec.wal_fsync
+        if not self.c.controller.accepts_writes(node):
+            self._finish(req, "fail", start + req.back, "no-replicas")
+            return
+        t_commit = req.t_commit = start + node.spec.wal_fsync
         lsn = log.value(t_commit)
         req.commit = (node.name, node.lineage, lsn, t_commit)
         req.lineage = node.lineage
@@ -222,6 +234,10 @@ class RequestService:
 
     def _await_ack(self, req: Request, node: DbNode, now: float) -> None:
         assert req.commit is not None
+        if node.frozen:
+            # Committed, but a frozen process sends no answer until it thaws.
+            self._finish(req, "info", req.deadline, "timeout")
+            return
         lsn, t_commit = req.commit[2], req.commit[3]
         # Re-planned at `now` (a standby came back, the sync set was relaxed): the primary
         # learns it may acknowledge no earlier than now.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.network import Link
-from sim.spec.routing import Dns, Proxy
+from sim.spec.routing import Discovery, Dns, Proxy
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
@@ -76,9 +76,8 @@ def _open(c: Cluster, client: str, first: str, backend: str, t: float, timeout: 
     node = c.nodes[backend]
     if first != backend and not net.connected(first, backend):
         return Connect(t + timeout, None, "connect-timeout")
-    rtt = 2 * net.median(client, first) + (
-        2 * net.median(first, backend) if first != backend else 0
-    )
+    rng = c.rng("connects")
+    rtt = net.rtt(client, first, rng) + (net.rtt(first, backend, rng) if first != backend else 0)
     if not node.serving:
         return Connect(t + rtt, None, "refused")
     # TCP handshake, then startup packet and authentication: about three round trips.
@@ -127,7 +126,10 @@ class ProxyRouter(Router):
                 if answer is None:
                     yield env.timeout(spec.check_timeout)
                 else:
-                    yield env.timeout(2 * self.c.net.median(proxy, backend))
+                    rtt = self.c.net.rtt(proxy, backend, self._rng)
+                    if rtt > spec.check_timeout:
+                        answer = None
+                    yield env.timeout(min(rtt, spec.check_timeout))
                 if self.c.net.up[proxy]:
                     self._count(proxy, backend, bool(answer))
             yield env.timeout(max(spec.inter - (env.now - t0), 0.0))
@@ -159,7 +161,7 @@ class ProxyRouter(Router):
             return Connect(t + timeout, None, "connect-timeout")
         backend = next((b for b in self.backends if self.up[via][b]), None)
         if backend is None:
-            return Connect(t + 2 * net.median(client, via), None, "no-backend")
+            return Connect(t + net.rtt(client, via, self.c.rng("connects")), None, "no-backend")
         return _open(self.c, client, via, backend, t, timeout)
 
 
@@ -195,8 +197,45 @@ class DnsRouter(Router):
         return _open(self.c, client, self.resolve(client, t), self.resolve(client, t), t, timeout)
 
 
+class DiscoveryRouter(Router):
+    """A topology-aware driver: at every connection it asks which node is the primary (the
+    nodes themselves, or an observer), trusting the newest term among several claimants."""
+
+    def __init__(self, cluster: Cluster, spec: Discovery) -> None:
+        self.c = cluster
+        self.spec = spec
+
+    def names(self) -> list[str]:
+        return ["driver"]
+
+    def primary_changed(self, node: str) -> None:
+        self.c.event("route_changed", "driver", node)
+
+    def _primary(self, client: str) -> str | None:
+        c = self.c
+        controller = c.controller
+        if self.spec.source == "observers":
+            return controller.primary_seen_from(client)  # type: ignore[attr-defined]
+        claimants = [
+            n for n in sorted(c.nodes, key=c.order) if controller.reports_primary(n, client)
+        ]
+        if not claimants:
+            return None
+        return max(claimants, key=lambda n: (c.nodes[n].lineage, -c.order(n)))
+
+    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+        primary = self._primary(client)
+        if primary is None:
+            # The driver checks again after its minimum heartbeat (500 ms) and the client's
+            # statement is retried: no primary yet is a certain failure, not an unknown one.
+            return Connect(t + 0.5, None, "no-primary")
+        return _open(self.c, client, primary, primary, t, timeout)
+
+
 def build_router(cluster: Cluster) -> Router:
     spec = cluster.topo.routing
     if isinstance(spec, Proxy):
         return ProxyRouter(cluster, spec)
+    if isinstance(spec, Discovery):
+        return DiscoveryRouter(cluster, spec)
     return DnsRouter(cluster, spec)

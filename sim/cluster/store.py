@@ -172,14 +172,15 @@ class ConsensusStore:
 
     def _latency(self, host: str, member: str) -> float:
         net = self.c.net
+        rng = self._rng
         leader = self.leader or member
-        lat = 2 * net.median(host, member)
+        lat = net.rtt(host, member, rng)
         if member != leader:
-            lat += 2 * net.median(member, leader)
+            lat += net.rtt(member, leader, rng)
         # One round from the leader to the nearest follower that completes a majority, then
         # the leader's WAL fsync.
         rtts = sorted(
-            2 * net.median(leader, m)
+            net.rtt(leader, m, rng)
             for m in self.members
             if m != leader and net.connected(leader, m)
         )
@@ -197,8 +198,9 @@ class ConsensusStore:
         usable = n
         while usable > 1 and client.retry_timeout / usable < 1.0:
             usable -= 1
-        per_member = client.retry_timeout / usable
-        deadline = env.now + client.retry_timeout
+        # The client's timeouts run on its host's clock.
+        per_member = self.c.local(client.host, client.retry_timeout / usable)
+        deadline = env.now + self.c.local(client.host, client.retry_timeout)
         tries = 0
         while env.now < deadline - 1e-9:
             member = self.members[client.member % n]

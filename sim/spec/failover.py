@@ -73,9 +73,96 @@ class Lease(Spec):
         description="timeout of the HTTP status calls a candidate makes to the other members"
     )
     watch: bool = Field(description="replicas wake on a watch of the leader key, not only by loop")
+    watchdog: bool = Field(
+        description="a hardware or soft watchdog resets the leader's machine when its agent "
+        "misses a keepalive for ttl - 5 s (a 5 s safety margin)"
+    )
     store: ConsensusStore | None = Field(
         default=None, description="the consensus store holding the leader key (required)"
     )
 
 
-Failover = Annotated[Manual | Lease, Field(discriminator="family")]
+class Consensus(Spec):
+    """The database nodes elect their leader themselves (Raft: etcd, MongoDB replica sets,
+    CockroachDB and TiKV ranges): the leader sends heartbeats; a follower that hears none
+    for its randomised election timeout stands for election in a new term; a majority of
+    votes, granted only to a candidate whose log is at least as up to date, makes it leader."""
+
+    family: Literal["consensus"]
+    heartbeat: Duration = Field(description="leader to followers heartbeat interval")
+    election_timeout: Duration = Field(
+        description="a follower that hears no leader for this long (plus jitter) stands"
+    )
+    election_jitter: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="the timeout is drawn from [T, T × (1 + jitter)] at every reset "
+        "(1.0: between T and 2T)",
+    )
+    check_quorum: bool = Field(
+        description="a leader that has not heard from a majority for an election timeout steps "
+        "down (self-fencing)"
+    )
+    pre_vote: bool = Field(
+        description="a would-be candidate first asks whether it could win, so that a node cut "
+        "off and back does not depose a healthy leader by raising the term"
+    )
+    priority: list[str] = Field(
+        default_factory=list,
+        description="nodes that may become leader, most preferred first (empty: all; those "
+        "with a priority above 0)",
+    )
+
+
+class Observers(Spec):
+    """Observer processes watch the primary (Redis Sentinel, Oracle's FSFO observer,
+    Orchestrator): each marks it subjectively down after `down_after` without a valid reply,
+    objectively down when `quorum` observers agree; a majority of observers elects one of
+    them to lead the failover, which promotes the best replica and repoints the others."""
+
+    family: Literal["observers"]
+    observers: list[Name] = Field(min_length=1, description="observer hosts")
+    ping: Duration = Field(description="each observer pings the primary this often")
+    down_after: Duration = Field(
+        description="no valid reply for this long: subjectively down (down-after-milliseconds)"
+    )
+    quorum: int = Field(ge=1, description="observers that must agree: objectively down")
+    failover_timeout: Duration = Field(
+        description="a failover that has not finished by then is retried by a new leader"
+    )
+    min_replicas_to_write: int = Field(
+        ge=0,
+        description="the primary refuses writes with fewer replicas connected and within "
+        "`min_replicas_max_lag` (0: never refuses)",
+    )
+    min_replicas_max_lag: Duration = Field(description="how recent a replica's ack must be")
+
+
+class NoFailover(Spec):
+    """No primary to fail over: every node takes writes (multi-primary, leaderless), and
+    availability follows from replication and consistency levels."""
+
+    family: Literal["none"]
+
+
+class Fencing(Spec):
+    """What stops a deposed primary from acknowledging writes, beyond the family's own rules
+    (a lease's self-demotion, a Raft leader's step-down, quorum-only writes)."""
+
+    mode: Literal["none", "stonith"] = Field(
+        description="stonith: before promoting, power the old primary off (IPMI, cloud API)"
+    )
+    time: Duration = Field(default="10s", validate_default=True, description="a power-off takes")
+    failure: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="probability that a fencing attempt fails"
+    )
+    on_failure: Literal["proceed", "abort"] = Field(
+        default="abort",
+        description="after a failed fence: promote anyway, or leave the cluster without a "
+        "primary rather than risk two (Pacemaker's rule)",
+    )
+
+
+Failover = Annotated[
+    Manual | Lease | Consensus | Observers | NoFailover, Field(discriminator="family")
+]

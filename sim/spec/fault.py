@@ -1,8 +1,13 @@
 """What goes wrong: one fault of a scenario's timeline.
 
-Targets are host names or selectors resolved when the fault starts: `primary` (the node
-accepting writes then), `replica` (one standby, picked by the run's seed), `dcs-leader` (the
-consensus store's current leader), `dcs` (every store member), `zone:NAME`, `region:NAME`.
+Targets are host names or selectors, resolved when the fault starts:
+
+- database nodes, as Jepsen names them: `primary` (the node accepting writes then, or the
+  first of several), `primaries` (every node accepting writes), `replica` (one standby),
+  `one` (one node), `minority`, `majority`, `all`; random choices come from the run's seed;
+- the consensus store: `dcs-leader` (its current leader), `dcs` (its members);
+- sites: `zone:NAME`, `region:NAME`, and `zone-of:SELECTOR` / `region-of:SELECTOR` (every
+  host in the zone or region of what the selector picks, e.g. `zone-of:primary`).
 """
 
 from __future__ import annotations
@@ -12,18 +17,22 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.spec.base import Spec
-from sim.units import Duration
+from sim.units import ByteRate, Duration
 
 Target = Annotated[
     str,
     Field(
-        description="a host name, or primary | replica | dcs-leader | dcs | zone:NAME | "
-        "region:NAME",
+        description="a host name; primary | primaries | replica | one | minority | majority | "
+        "all | dcs-leader | dcs; zone:NAME | region:NAME | zone-of:SELECTOR | "
+        "region-of:SELECTOR",
         min_length=1,
     ),
 ]
 
-SELECTORS = ("primary", "replica", "dcs-leader", "dcs")
+NODE_SELECTORS = ("primary", "primaries", "replica", "one", "minority", "majority", "all")
+STORE_SELECTORS = ("dcs-leader", "dcs")
+SELECTORS = NODE_SELECTORS + STORE_SELECTORS
+SITE_PREFIXES = ("zone:", "region:", "zone-of:", "region-of:")
 
 
 class CrashHost(Spec):
@@ -61,21 +70,144 @@ class CrashDcs(Spec):
 
 
 class Partition(Spec):
-    """Cut the network between groups of hosts: no packet crosses from one group to another
-    (in both directions), for `duration`."""
+    """Cut the network between groups of hosts, or by a Jepsen pattern among the database
+    nodes, for `duration`. `one_way`: packets from the first group to the others are dropped
+    while the others still reach it."""
 
     kind: Literal["partition"]
     at: Duration
     duration: Duration
-    groups: list[list[Target]] = Field(
-        min_length=2, description="two or more groups; hosts in none of them reach everyone"
+    groups: list[list[Target]] | None = Field(
+        default=None, description="two or more groups; hosts in none of them reach everyone"
     )
+    pattern: Literal["primaries", "majorities-ring", "halves"] | None = Field(
+        default=None,
+        description="primaries: the primaries from the other nodes; majorities-ring: each node "
+        "sees a majority, no two the same; halves: a random minority from the rest",
+    )
+    one_way: bool = False
 
     @model_validator(mode="after")
-    def _nonempty(self) -> Partition:
-        if any(len(g) == 0 for g in self.groups):
-            raise ValueError("a partition group is empty")
+    def _shape(self) -> Partition:
+        if (self.groups is None) == (self.pattern is None):
+            raise ValueError("give either `groups` or `pattern`")
+        if self.groups is not None:
+            if len(self.groups) < 2:
+                raise ValueError("a partition needs two or more groups")
+            if any(len(g) == 0 for g in self.groups):
+                raise ValueError("a partition group is empty")
+        if self.one_way and self.pattern not in (None, "primaries", "halves"):
+            raise ValueError("one_way needs two sides: groups, or the primaries or halves pattern")
         return self
 
 
-Fault = Annotated[CrashHost | CrashDb | CrashDcs | Partition, Field(discriminator="kind")]
+class Isolate(Spec):
+    """Cut `target` (and the hosts in `with`) off from every other host for `duration`."""
+
+    kind: Literal["isolate"]
+    at: Duration
+    duration: Duration
+    target: Target
+    with_: list[Target] = Field(
+        default_factory=list,
+        alias="with",
+        description="hosts that stay on the isolated side (e.g. the clients of its zone)",
+    )
+
+
+class Slow(Spec):
+    """Gray failure: add latency to every packet `target` sends (tc-netem on its interface):
+    a round trip with one target host gets `latency` more, one through two of them twice."""
+
+    kind: Literal["slow"]
+    at: Duration
+    duration: Duration
+    target: Target
+    latency: Duration = Field(description="added one-way latency")
+
+
+class Loss(Spec):
+    """Gray failure: drop a fraction of the packets to and from `target`. TCP retransmits
+    (after 200 ms, doubling), so flows slow down; a stream's throughput falls as
+    MSS / (RTT × sqrt(loss))."""
+
+    kind: Literal["loss"]
+    at: Duration
+    duration: Duration
+    target: Target
+    probability: float = Field(gt=0.0, lt=1.0)
+
+
+class Bandwidth(Spec):
+    """Gray failure: cap the throughput of every flow to and from `target`."""
+
+    kind: Literal["bandwidth"]
+    at: Duration
+    duration: Duration
+    target: Target
+    rate: ByteRate
+
+
+class Flap(Spec):
+    """A flapping link: the groups are cut for `down`, joined for `up`, again and again, for
+    `duration`."""
+
+    kind: Literal["flap"]
+    at: Duration
+    duration: Duration
+    groups: list[list[Target]] = Field(min_length=2)
+    down: Duration
+    up: Duration
+
+
+class Pause(Spec):
+    """Freeze processes for `duration` (a long GC, SIGSTOP, a hypervisor stall): they resume
+    with the view of the world they had. `process`: every process of the host, the database
+    only, or the failover agent only."""
+
+    kind: Literal["pause"]
+    at: Duration
+    duration: Duration
+    target: Target
+    process: Literal["host", "db", "agent"] = "host"
+
+
+class ClockSkew(Spec):
+    """The clock of `target` runs at `rate` times real time (below 1: slow) for `duration`:
+    every timer its processes set (loops, timeouts, leases) lasts 1/rate as long."""
+
+    kind: Literal["clock-skew"]
+    at: Duration
+    duration: Duration
+    target: Target
+    rate: float = Field(gt=0.0, le=10.0)
+
+
+Fault = Annotated[
+    CrashHost
+    | CrashDb
+    | CrashDcs
+    | Partition
+    | Isolate
+    | Slow
+    | Loss
+    | Bandwidth
+    | Flap
+    | Pause
+    | ClockSkew,
+    Field(discriminator="kind"),
+]
+
+
+def targets_of(fault: Fault) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every target a fault names, with its path in the fault (for messages)."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    groups = getattr(fault, "groups", None)
+    if groups:
+        out += [
+            (("groups", g, k), t) for g, group in enumerate(groups) for k, t in enumerate(group)
+        ]
+    if (target := getattr(fault, "target", None)) is not None:
+        out.append((("target",), target))
+    out += [(("with", k), t) for k, t in enumerate(getattr(fault, "with_", []))]
+    return out

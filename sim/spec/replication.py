@@ -39,4 +39,36 @@ class Sync(Spec):
     )
 
 
-Replication = Annotated[Async | SemiSync | Sync, Field(discriminator="mode")]
+class Quorum(Spec):
+    """Acknowledge once a majority of the voting nodes (the primary among them) has flushed
+    the commit: Raft and Paxos commit, MongoDB's w: majority."""
+
+    mode: Literal["quorum"]
+
+
+class MultiPrimary(Spec):
+    """Every node is a primary: clients write to their nearest, each node ships its own log to
+    the others asynchronously, and concurrent updates of one row are resolved by
+    last-writer-wins on the commit timestamp (MySQL multi-source/circular replication,
+    DynamoDB global tables)."""
+
+    mode: Literal["multi_primary"]
+    conflict: Literal["last-writer-wins"]
+
+
+class Leaderless(Spec):
+    """Dynamo-style: each row lives on `n` replicas; a coordinator sends every write to all
+    of them and answers after `w` acknowledgements, reads ask `r`; a replica that is down
+    gets the write later from the coordinator's hint (within `hint_window`)."""
+
+    mode: Literal["leaderless"]
+    n: int = Field(ge=1, description="replication factor")
+    w: int = Field(ge=1, description="acknowledgements a write waits for (ONE 1, QUORUM n//2+1)")
+    r: int = Field(ge=1, description="replicas a read asks (ONE 1, QUORUM n//2+1)")
+    hinted_handoff: bool
+    hint_window: Duration = Field(description="hints are kept this long (max_hint_window)")
+
+
+Replication = Annotated[
+    Async | SemiSync | Sync | Quorum | MultiPrimary | Leaderless, Field(discriminator="mode")
+]

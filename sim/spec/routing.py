@@ -38,4 +38,18 @@ class Dns(Spec):
     update: Duration = Field(description="from the API call to the new answer being served")
 
 
-Routing = Annotated[Proxy | Dns, Field(discriminator="kind")]
+class Discovery(Spec):
+    """A topology-aware driver: it asks the database nodes (MongoDB drivers, etcd clients) or
+    the observers (Sentinel-aware clients) which node is the primary, checks again every
+    `refresh` and at once after an error, and waits up to `selection_timeout` for a primary
+    before failing. Among several nodes that claim to be primary it trusts the newest term."""
+
+    kind: Literal["discovery"]
+    source: Literal["nodes", "observers"]
+    refresh: Duration = Field(description="background check interval (heartbeatFrequencyMS)")
+    selection_timeout: Duration = Field(
+        description="an operation waits this long for a primary (serverSelectionTimeoutMS)"
+    )
+
+
+Routing = Annotated[Proxy | Dns | Discovery, Field(discriminator="kind")]

@@ -8,10 +8,10 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from sim.spec.base import Name, RefError, Spec
 from sim.spec.database import Database
-from sim.spec.failover import Failover, Lease
+from sim.spec.failover import Consensus, Failover, Fencing, Lease, NoFailover, Observers
 from sim.spec.network import Network
-from sim.spec.replication import Replication, SemiSync, Sync
-from sim.spec.routing import Proxy, Routing
+from sim.spec.replication import Leaderless, MultiPrimary, Replication, SemiSync, Sync
+from sim.spec.routing import Discovery, Proxy, Routing
 from sim.spec.sites import Host, Region
 from sim.spec.workload import Workload
 from sim.units import Duration
@@ -28,6 +28,7 @@ class Topology(Spec):
     database: Database
     replication: Replication
     failover: Failover
+    fencing: Fencing = Fencing(mode="none")
     routing: Routing
     workload: Workload
 
@@ -132,6 +133,41 @@ class Topology(Spec):
 
     def _check_failover(self, hosts: dict[str, tuple[Host, str, str]], db: list[str]) -> None:
         fo = self.failover
+        every_primary = isinstance(self.replication, MultiPrimary | Leaderless)
+        if every_primary != isinstance(fo, NoFailover):
+            raise RefError(
+                ("failover", "family"),
+                "multi-primary and leaderless replication need failover family `none`, and "
+                "only they can do without a failover",
+                "pair family none with replication multi_primary or leaderless",
+            )
+        if isinstance(self.replication, Leaderless):
+            rep = self.replication
+            if rep.n > len(db) or rep.w > rep.n or rep.r > rep.n:
+                raise RefError(
+                    ("replication",),
+                    f"n = {rep.n}, w = {rep.w}, r = {rep.r} with {len(db)} db hosts: "
+                    "need w <= n, r <= n and n <= db hosts",
+                    "lower n, w or r, or add db hosts",
+                )
+        if isinstance(fo, Observers):
+            for i, name in enumerate(fo.observers):
+                self._expect_kind(hosts, name, "observer", ("failover", "observers", i))
+            if fo.quorum > len(fo.observers):
+                raise RefError(
+                    ("failover", "quorum"),
+                    f"a quorum of {fo.quorum} out of {len(fo.observers)} observers can never "
+                    "agree that the primary is down: no failover could ever start",
+                    "lower the quorum or add observers",
+                )
+        if isinstance(fo, Consensus):
+            for i, name in enumerate(fo.priority):
+                if name not in db:
+                    raise RefError(
+                        ("failover", "priority", i),
+                        f"'{name}' is not a db host",
+                        f"use db hosts: {', '.join(db)}",
+                    )
         if not isinstance(fo, Lease):
             return
         if fo.store is None:
@@ -159,6 +195,14 @@ class Topology(Spec):
             self._warnings.append("a single db host: a failover has no candidate")
 
     def _check_routing(self, hosts: dict[str, tuple[Host, str, str]]) -> None:
+        routing = self.routing
+        asks_observers = isinstance(routing, Discovery) and routing.source == "observers"
+        if asks_observers and not isinstance(self.failover, Observers):
+            raise RefError(
+                ("routing", "source"),
+                "clients cannot ask observers for the primary: the failover family has none",
+                "use source: nodes, or the observers family",
+            )
         if isinstance(self.routing, Proxy):
             for i, name in enumerate(self.routing.proxies):
                 self._expect_kind(hosts, name, "proxy", ("routing", "proxies", i))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from sim.spec.base import ByteRateRange, DurationDist, Name, Spec
@@ -34,6 +36,14 @@ class Bursts(Spec):
     wal_rate: ByteRateRange = Field(description="WAL written per second during a burst")
 
 
+class HotKeys(Spec):
+    """Counters that clients in several sites increment at once (read, add one, write back):
+    under last-writer-wins, concurrent increments silently overwrite each other."""
+
+    keys: int = Field(ge=1, description="how many hot counters")
+    rate: Rate = Field(description="increments per second, per client")
+
+
 class Workload(Spec):
     """Probe clients (the evidence) and the bulk write rate (the quantity)."""
 
@@ -47,3 +57,9 @@ class Workload(Spec):
     transactions: Rate = Field(description="steady transaction rate of the whole application")
     tx_bytes: Size = Field(description="WAL bytes per transaction (for lost_tx_est)")
     bursts: Bursts | None = None
+    hot_keys: HotKeys | None = None
+    reads_from: Literal["primary", "replica", "any"] = Field(
+        default="primary",
+        description="where probe reads go: the primary, a replica (stale reads possible), or "
+        "any node",
+    )

@@ -52,8 +52,8 @@ def clocked(hb: HistoryBuilder) -> None:
         (15.0, (0, 16999), 1.5005),
         (15.0, (0, 10000), 5.0),  # a sample itself
         (2.0, (0, 3000), 0.0),  # invoked before the lineage got there: floored at 0
-        # Nothing was written after 20, yet the clock says when 30000 was reached: stale.
-        (25.0, (0, 30000), 5.0),
+        # Nothing was written after 20: a copy at 30000 misses nothing, so it is not stale.
+        (25.0, (0, 30000), 0.0),
         (30.0, (1, 5000), 0.0),  # no clock
         (30.0, (-1, -1), 0.0),  # no position
     ],
@@ -74,7 +74,8 @@ def test_staleness_against_the_bound(
 
 def test_stale_reads_match_the_lineage_clock_exactly(hb: HistoryBuilder) -> None:
     """Hundreds of reads over two lineages, switching between them, on every stretch of their
-    clocks, flat ones and samples included: the count equals the definition by `time_at`."""
+    clocks, flat ones and samples included: the count equals the definition by `time_past`
+    (the moment the lineage moved past what the read saw)."""
     hb.lineage(0).lineage(1, 0, 10000, 12.0, "db2").final(1, 40000)
     # Times with no short binary form, so that a rounding difference would show.
     hb.primary(0, (0.0, 0), (10.3, 10000), (13.7, 30000), (16.0, 30000), (20.0, 40000))
@@ -86,15 +87,15 @@ def test_stale_reads_match_the_lineage_clock_exactly(hb: HistoryBuilder) -> None
         lineage = (i // 3) % 2
         lsn = samples[i % 5] if i % 11 == 0 else max(0, int(1400 * t) - 731 * (i % 7))
         hb.read(t, at=(lineage, lsn))
-    # Reads exactly at the bound by `time_at`: a last-bit difference in the time would count.
+    # Reads exactly at the bound: a last-bit difference in the time would count.
     bare = LineageTree(hb.history)
     for i in range(200):
         lineage, lsn = i % 2, 10001 + 137 * i
-        hb.read(bare.time_at(lineage, lsn) + 0.75, at=(lineage, lsn))
+        hb.read(bare.time_past(lineage, lsn) + 0.75, at=(lineage, lsn))
     history = hb.build()
     tree = LineageTree(history)
     expected = sum(
-        o.t_invoke - tree.time_at(o.lineage, o.lsn) > 0.75 for o in history.ops if o.lineage >= 0
+        o.t_invoke - tree.time_past(o.lineage, o.lsn) > 0.75 for o in history.ops if o.lineage >= 0
     )
     assert 50 < expected < 750  # the reads straddle the bound
     assert audit_ops(history, tree).stale_reads == expected

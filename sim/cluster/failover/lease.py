@@ -74,26 +74,46 @@ class LeaseAgent:
         env = self.c.env
         # Agents start at a random phase of their loop, as real ones do.
         yield env.timeout(self.f.rng.uniform(0.0, self.spec.loop_wait))
+        local = self.c.local
         while self.alive():
+            yield from self._unfreeze()
             t0 = env.now
             try:
                 view = yield from self._read()
             except DcsError:
                 if not self.alive():
                     return
+                yield from self._unfreeze()
                 yield from self._store_unreachable()
             else:
                 if not self.alive():
                     return
+                # A frozen agent acts, once it thaws, on the view it read before.
+                yield from self._unfreeze()
                 yield from self._cycle(view)
             if not self.alive():
                 return
-            nap = max(self.spec.loop_wait - (env.now - t0), 0.0)
+            nap = max(local(self.name, self.spec.loop_wait) - (env.now - t0), 0.0)
             if self.node.role == "replica" and self.spec.watch and self.node.process == "running":
                 # Patroni adds 0.5 s on replicas "to synchronize HA loops".
-                yield env.timeout(nap + 0.5) | self.f.store.watch(LEADER)
+                yield env.timeout(nap + local(self.name, 0.5)) | self.f.store.watch(LEADER)
             else:
                 yield env.timeout(nap)
+
+    def _unfreeze(self) -> Steps:
+        thawed = self.c.thawed(self.name, "agent")
+        if thawed is not None:
+            yield thawed
+
+    def _stop_leading(self) -> None:
+        self.leader_expiry = 0.0
+        self.f.disarm(self.name)
+
+    def _believe_leader(self) -> None:
+        """The key is ours for `ttl` more seconds by this host's clock; arm the watchdog."""
+        self.leader_expiry = self.c.env.now + self.c.local(self.name, self.spec.ttl)
+        if self.spec.watchdog:
+            self.f.keepalive(self)
 
     # --- store operations ----------------------------------------------------------------
 
@@ -124,7 +144,7 @@ class LeaseAgent:
 
         ok: bool = yield from store.request(self.client, cas)
         if ok:
-            self.leader_expiry = self.c.env.now + self.spec.ttl
+            self._believe_leader()
             self.c.history.positions.append(self.f.position_row(self.name, node, "published"))
         return ok
 
@@ -139,7 +159,7 @@ class LeaseAgent:
 
         ok: bool = yield from store.request(self.client, create)
         if ok:
-            self.leader_expiry = self.c.env.now + self.spec.ttl
+            self._believe_leader()
         return ok
 
     def _release(self) -> Steps:
@@ -150,7 +170,7 @@ class LeaseAgent:
                 store.delete(LEADER)
 
         yield from store.request(self.client, delete)
-        self.leader_expiry = 0.0
+        self._stop_leading()
 
     def _touch_member(self) -> Steps:
         store = self.f.store
@@ -233,7 +253,7 @@ class LeaseAgent:
             self.c.event("demote", me, "leader key taken by another node")
         else:
             self.c.event("demote", me, f"{view.leader} holds the leader key")
-        self.leader_expiry = 0.0
+        self._stop_leading()
         self.c.env.process(node.demote())
 
     def _store_unreachable(self) -> Steps:
@@ -241,11 +261,11 @@ class LeaseAgent:
         if node.role != "primary" or node.process != "running" or node.busy is not None:
             return
         if self.spec.failsafe_mode and (yield from self._failsafe_ok()):
-            self.leader_expiry = self.c.env.now + self.spec.ttl
+            self._believe_leader()
             self.c.event("failsafe_continue", self.name)
             return
         self.c.event("demote", self.name, "store unreachable")
-        self.leader_expiry = 0.0
+        self._stop_leading()
         self.c.env.process(node.demote())
         self.c.changed()
 
@@ -253,12 +273,14 @@ class LeaseAgent:
         """POST /failsafe to every other member (2 s timeout, one retry): all must answer."""
         others = [m for m in self.f.agents if m != self.name]
         net = self.c.net
-        answered = [m for m in others if net.connected(self.name, m) and self.f.agent_alive(m)]
-        wait = (
-            4.0
-            if len(answered) < len(others)
-            else max((2 * net.median(self.name, m) for m in answered), default=0.0)
-        )
+        # Two tries of 2 s each; an answer slower than that counts as none.
+        rtts = {m: net.rtt(self.name, m, self.f.rng) for m in others}
+        answered = [
+            m
+            for m in others
+            if net.connected(self.name, m) and self.f.answers(m) and rtts[m] <= 2.0
+        ]
+        wait = 4.0 if len(answered) < len(others) else max((rtts[m] for m in answered), default=0.0)
         yield self.c.env.timeout(wait)
         return len(answered) == len(others)
 
@@ -308,15 +330,20 @@ class LeaseAgent:
         others = [m for m in dict.fromkeys(self.last_members + view.members) if m != self.name]
         net = self.c.net
         timeout = self.spec.member_check_timeout
-        replies = [m for m in others if net.connected(self.name, m) and self.f.agent_alive(m)]
-        wait = max((2 * net.median(self.name, m) for m in replies), default=0.0)
+        rtts = {m: net.rtt(self.name, m, self.f.rng) for m in others}
+        replies = [
+            m
+            for m in others
+            if net.connected(self.name, m) and self.f.answers(m) and rtts[m] <= timeout
+        ]
+        wait = max((rtts[m] for m in replies), default=0.0)
         if len(replies) < len(others):
             wait = timeout
         yield self.c.env.timeout(wait)
         mine = node.position(self.c.env.now)
         for m in replies:
             other = self.c.nodes[m]
-            if not (self.f.agent_alive(m) and net.connected(self.name, m)):
+            if not (self.f.answers(m) and net.connected(self.name, m)):
                 continue
             # A node shutting down cannot answer its status query; only a running primary
             # reports that it is not in recovery.
@@ -380,6 +407,7 @@ class LeaseFamily(Controller):
         self.rng = cluster.rng("lease")
         self.agents: dict[str, LeaseAgent] = {}
         self.boot_of: dict[str, int] = {}
+        self._watchdog: dict[str, float] = {}
         rep = cluster.topo.replication
         self.num_sync = getattr(rep, "num_sync", 1)
 
@@ -407,8 +435,35 @@ class LeaseFamily(Controller):
         self.agents[name] = agent
         self.c.env.process(agent.run())
 
-    def agent_alive(self, name: str) -> bool:
-        return name in self.agents and self.agents[name].alive()
+    def answers(self, name: str) -> bool:
+        """Whether the agent on `name` answers HTTP: alive, not frozen, and its database not
+        frozen either (the status query would hang)."""
+        c = self.c
+        return (
+            name in self.agents
+            and self.agents[name].alive()
+            and not c.paused(name, "agent")
+            and not c.paused(name, "db")
+        )
+
+    def keepalive(self, agent: LeaseAgent) -> None:
+        """Patroni's watchdog: a leader must ping within ttl - safety margin (5 s) or the
+        machine is reset, so a frozen agent cannot leave its database acknowledging writes."""
+        deadline = self.c.env.now + self.c.local(agent.name, self.spec.ttl - 5.0)
+        self._watchdog[agent.name] = deadline
+        self.c.env.process(self._watchdog_fires(agent, deadline))
+
+    def disarm(self, name: str) -> None:
+        self._watchdog.pop(name, None)
+
+    def _watchdog_fires(self, agent: LeaseAgent, deadline: float) -> Any:
+        yield self.c.env.timeout(deadline - self.c.env.now)
+        if self._watchdog.get(agent.name) != deadline or not agent.alive():
+            return
+        del self._watchdog[agent.name]
+        self.c.event("watchdog_reset", agent.name)
+        self.c.power_off(agent.name)
+        self.c.power_on(agent.name)
 
     def position_row(self, name: str, node: DbNode, kind: str) -> Position:
         t = self.c.env.now
@@ -428,6 +483,8 @@ class LeaseFamily(Controller):
 
     def reports_primary(self, node: str, prober: str) -> bool | None:
         if not self.c.net.connected(prober, node):
+            return None
+        if self.c.paused(node, "agent") or self.c.paused(node, "db"):
             return None
         agent = self.agents.get(node)
         if agent is None or not agent.alive():
