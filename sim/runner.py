@@ -15,9 +15,10 @@ from sim.checkers import check_all
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
 from sim.faults import check_targets
-from sim.history import FinalRead, History, Position
+from sim.history import FinalRead, FinalValue, History, Position
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
+from sim.spec.replication import Leaderless, MultiPrimary
 
 
 def hasim_version() -> str:
@@ -77,6 +78,39 @@ def _final_read(c: Cluster) -> FinalRead | None:
     return FinalRead(t, chosen.name, chosen.lineage, round(chosen.position(t)))
 
 
+def _held(c: Cluster) -> list[FinalRead]:
+    """Where every node is its own primary (multi-primary, leaderless), the final state holds
+    every node's log, as far as any node holds it (its disk survives a crash)."""
+    t = c.env.now
+    rows = []
+    for name in sorted(c.nodes, key=c.order):
+        lineage = c.nodes[name].lineage
+        holders = [c.nodes[n] for n in c.nodes]
+        if hasattr(c.replication, "held"):
+            held = max(c.replication.held(h.name, lineage, t) for h in holders)
+        else:
+            held = c.nodes[name].position(t)
+        rows.append(FinalRead(t, name, lineage, round(held)))
+    return rows
+
+
+def _final_values(c: Cluster, history: History) -> list[FinalValue]:
+    """Each hot counter once every surviving version has spread: the newest one wins."""
+    limits: dict[int, float] = {}
+    for row in [history.final, *history.held]:
+        if row is None:
+            continue
+        lineage, lim = row.lineage, float(row.lsn)
+        # The row's chain: its lineage up to `lim`, each ancestor up to the fork.
+        while lineage != -1:
+            limits[lineage] = max(limits.get(lineage, -1.0), lim)
+            parent = c.lineages.parent(lineage)
+            lim = c.lineages.fork_lsn(lineage)
+            lineage = parent
+    values = c.hotkeys.final(lambda v: v.lsn <= limits.get(v.lineage, -1.0) + 0.5)
+    return [FinalValue(key, value) for key, value in values.items()]
+
+
 def _position_samples(c: Cluster) -> None:
     t_end = c.env.now
     for node, log in c.logs:
@@ -111,7 +145,13 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
     t_end = scenario.duration + scenario.settle
     c.env.run(until=t_end)
     workload.finish()
-    c.history.final = _final_read(c)
+    every_primary = isinstance(topology.replication, MultiPrimary | Leaderless)
+    if every_primary:
+        held = _held(c)
+        c.history.final, c.history.held = held[0], held[1:]
+    else:
+        c.history.final = _final_read(c)
+    c.history.final_values = _final_values(c, c.history)
     _position_samples(c)
     proxies = c.router.names()
     vias = {cl.host: cl.via for cl in topology.workload.clients}
@@ -140,6 +180,9 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
             for site in sites
         },
         "store": isinstance(topology.failover, Lease),
+        # Every node takes writes by design: no split brain, conflicts are lost updates.
+        "multi_primary": every_primary,
+        "stale_bound_s": scenario.checks.stale_bound,
     }
     c.history.sort()
     return c.history, int(next(c.env._eid))  # simpy's count of scheduled events

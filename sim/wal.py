@@ -78,6 +78,10 @@ class RateSchedule:
             rates.append(max(level, 0.0))
         return cls(times, rates)
 
+    def scaled(self, factor: float) -> RateSchedule:
+        """The same schedule with every rate times `factor`."""
+        return RateSchedule(list(self.times), [r * factor for r in self.rates])
+
     def capped(self, cap: float) -> RateSchedule:
         """The same schedule with every rate at most `cap` (memoised per cap)."""
         cache = self.__dict__.setdefault("_capped", {})

@@ -1,4 +1,5 @@
-"""The workload: probe clients in named sites, issuing writes and reads through their router.
+"""The workload: probe clients in named sites, issuing writes and reads through their router,
+and (optionally) increments of a few hot counters shared by every client.
 
 Each client runs two probe loops (writes, reads), each a closed loop at its rate: the next
 statement starts one interval after the previous one started, or when it finished if it took
@@ -49,6 +50,8 @@ class ProbeLoop:
         timeout = env.timeout
         interval = self.interval
         write = self.f == "write"
+        incr = self.f == "incr"
+        hot = spec.hot_keys.keys if spec.hot_keys is not None else 0
         retries = spec.retries
         host, site, via, f = self.client.host, self.site, self.client.via, self.f
         base_id = self.index * 10_000_000
@@ -56,11 +59,14 @@ class ProbeLoop:
         seq = n = attempt = 0
         key = self.index * 1_000_000 if write else 0
         last_write = self.wl.last_write
+        nothing_yet = (0, (-1, -1.0))
         while True:
             n += 1
-            if not write:
+            if incr:
+                key = 1 + self._rng.index(hot)
+            elif not write:
                 # A read asks for this client's own last acknowledged write.
-                key, own = last_write.get(host, (0, (-1, -1.0)))
+                key, own = last_write.get(host, nothing_yet)
             req = Request(
                 base_id + n,
                 host,
@@ -74,7 +80,7 @@ class ProbeLoop:
                 spec.statement_timeout,
                 self.session,
             )
-            if not write:
+            if not write and not incr:
                 req.own = own
             service.start(req, env.now)
             self.req = req
@@ -134,8 +140,9 @@ class ClientWorkload:
         self.loops: list[ProbeLoop] = []
         # Each client's last acknowledged write: its key and (lineage, LSN).
         self.last_write: dict[str, tuple[int, tuple[int, float]]] = {}
+        hot_rate = spec.hot_keys.rate if spec.hot_keys is not None else 0.0
         for client in spec.clients:
-            for f, rate in (("write", client.writes), ("read", client.reads)):
+            for f, rate in (("write", client.writes), ("read", client.reads), ("incr", hot_rate)):
                 if rate > 0:
                     self.loops.append(ProbeLoop(self, client, f, rate, len(self.loops) + 1))
 

@@ -7,7 +7,11 @@ from sim.cluster.core import Cluster
 from sim.cluster.failover.consensus import ConsensusFamily
 from sim.cluster.failover.lease import LeaseFamily
 from sim.cluster.failover.manual import ManualFamily
+from sim.cluster.failover.nofailover import NoFailoverFamily
 from sim.cluster.failover.observers import ObserversFamily
+from sim.cluster.hotkeys import HotKeys
+from sim.cluster.leaderless import LeaderlessReplication
+from sim.cluster.mesh import MeshReplication
 from sim.cluster.node import DbNode
 from sim.cluster.replication import Replication
 from sim.cluster.requests import RequestService
@@ -17,6 +21,7 @@ from sim.rng import Stream
 from sim.sampling import sample
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Consensus, Lease, Manual, Observers
+from sim.spec.replication import Leaderless, MultiPrimary
 from sim.spec.workload import Workload
 from sim.wal import RateSchedule
 from sim.workload import ClientWorkload
@@ -41,18 +46,33 @@ def build(
 ) -> tuple[Cluster, ClientWorkload, Nemesis]:
     """A cluster ready to run: every component created, every process started."""
     c = Cluster(topology, scenario, seed)
-    c.schedule = write_schedule(
+    schedule = write_schedule(
         topology.workload, scenario.duration + scenario.settle, c.rng("bursts")
     )
+    rep = topology.replication
+    db_hosts = topology.hosts_of("db")
+    every_primary = isinstance(rep, MultiPrimary | Leaderless)
+    if every_primary:
+        # The application's writes spread over the nodes (each leaderless write lands on n).
+        copies = rep.n if isinstance(rep, Leaderless) else 1
+        schedule = schedule.scaled(copies / len(db_hosts))
+    c.schedule = schedule
     primary = topology.database.initial_primary
     root = c.lineages.root(0.0, primary)
-    for name in topology.hosts_of("db"):
-        node = DbNode(c, name, root, primary=name == primary)
-        if name != primary:
+    for name in db_hosts:
+        lineage = c.lineages.root(0.0, name) if every_primary and name != primary else root
+        node = DbNode(c, name, lineage, primary=every_primary or name == primary)
+        if not every_primary and name != primary:
             node.upstream = primary
         c.nodes[name] = node
-        c.record_role(name, node.role, root, 0.0)
-    c.replication = Replication(c)
+        c.record_role(name, node.role, lineage, 0.0)
+    if isinstance(rep, MultiPrimary):
+        c.replication = MeshReplication(c)  # type: ignore[assignment]
+    elif isinstance(rep, Leaderless):
+        c.replication = LeaderlessReplication(c, rep)  # type: ignore[assignment]
+    else:
+        c.replication = Replication(c)
+    c.hotkeys = HotKeys(c.replication.held_of, c.replication.visible_lineages)
     c.on_network_change(c.replication.network_changed)
     fo = topology.failover
     if isinstance(fo, Lease):
@@ -64,7 +84,7 @@ def build(
     elif isinstance(fo, Observers):
         c.controller = ObserversFamily(c, fo)
     else:
-        raise AssertionError(f"failover family {fo.family} is not built yet")
+        c.controller = NoFailoverFamily(c)
     c.router = build_router(c)
     c.requests = RequestService(c)
     workload = ClientWorkload(c, topology.workload)

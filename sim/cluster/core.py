@@ -25,6 +25,7 @@ from sim.spec import Scenario, Topology
 from sim.wal import PrimaryLog, RateSchedule
 
 if TYPE_CHECKING:
+    from sim.cluster.hotkeys import HotKeys
     from sim.cluster.node import DbNode
     from sim.cluster.replication import Replication
     from sim.cluster.requests import RequestService
@@ -91,6 +92,7 @@ class Cluster:
         self.router: Router
         self.requests: RequestService
         self.workload: ClientWorkload
+        self.hotkeys: HotKeys
         self._listeners: list[Callable[[], None]] = []
         self._power_gen: dict[str, int] = {}
         # Each host's clock rate (1: true time); timers set on a host last 1/rate as long.

@@ -27,6 +27,20 @@ class LineageBook:
         self._history.lineages.append(Lineage(lid, parent, round(fork), t, node))
         return lid
 
+    def chain(self, lineage: int) -> list[int]:
+        """`lineage` and its ancestors, newest first."""
+        out = []
+        while lineage != -1:
+            out.append(lineage)
+            lineage = self._parent[lineage]
+        return out
+
+    def parent(self, lineage: int) -> int:
+        return self._parent[lineage]
+
+    def fork_lsn(self, lineage: int) -> float:
+        return self._fork[lineage]
+
     def shared_limit(self, lineage: int, descendant: int) -> float | None:
         """The highest position of `lineage` that `descendant` also holds (inf when they are
         the same lineage), or None when `lineage` is not an ancestor-or-self of it."""

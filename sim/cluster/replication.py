@@ -236,6 +236,16 @@ class Replication:
 
     # --- the commit rule -----------------------------------------------------------------
 
+    def held_of(self, node: str, lineage: int, t: float) -> float:
+        """How far `node` holds (and has replayed) `lineage` at `t`; -inf if not at all."""
+        db = self.c.nodes[node]
+        limit = self.c.lineages.shared_limit(lineage, db.lineage)
+        return float("-inf") if limit is None else min(limit, db.replayed(t))
+
+    def visible_lineages(self, node: str) -> list[int]:
+        """The lineages a node holds part of: its own and its ancestors."""
+        return self.c.lineages.chain(self.c.nodes[node].lineage)
+
     def standbys_of(self, primary: DbNode) -> list[str]:
         """Standbys the primary lists as connected (pg_stat_replication): streaming, or hung
         until wal_sender_timeout; in file order. Kept until a connection changes: every

@@ -18,10 +18,14 @@ An answer that cannot arrive before the statement timeout leaves the client with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import pairwise
 from math import exp
 from typing import TYPE_CHECKING
 
+from sim.cluster.core import Controller
+from sim.cluster.hotkeys import Version
+from sim.cluster.leaderless import LeaderlessReplication
 from sim.cluster.routing import Session
 from sim.history import NO_LINEAGE, Commit, Op
 from sim.wal import INF
@@ -34,11 +38,25 @@ if TYPE_CHECKING:
 _new_row = tuple.__new__
 
 
+class Aux:
+    """What a hot-counter update or a leaderless write plans beyond a plain commit: its
+    version (published when planned, retracted if cancelled), the other replicas' commits,
+    and when the w-th ack comes back."""
+
+    __slots__ = ("planned_ack", "replicas", "version")
+
+    def __init__(self) -> None:
+        self.version: Version | None = None
+        self.replicas: Sequence[tuple[str, int, float, float]] = ()
+        self.planned_ack = float("-inf")
+
+
 class Request:
     """One statement attempt and its plan."""
 
     __slots__ = (
         "attempt",
+        "aux",
         "back",
         "client",
         "commit",
@@ -108,6 +126,8 @@ class Request:
         self.commit: tuple[str, int, float, float] | None = None
         self.value = -1
         self.own: tuple[int, float] = (NO_LINEAGE, -1.0)
+        # Only for hot-counter updates and leaderless writes (most requests need none).
+        self.aux: Aux | None = None
 
     def state(self) -> tuple[float, str, str]:
         return (self.t_done, self.outcome, self.error)
@@ -119,6 +139,12 @@ class RequestService:
     def __init__(self, cluster: Cluster) -> None:
         self.c = cluster
         self._rng = cluster.rng("requests")
+        rep = cluster.replication
+        self.leaderless = rep if isinstance(rep, LeaderlessReplication) else None
+        # A family that may refuse writes (too few replicas) is asked; the others are not.
+        controller = cluster.controller
+        refuses = type(controller).accepts_writes is not Controller.accepts_writes
+        self._gate = controller.accepts_writes if refuses else None
 
     # --- planning ------------------------------------------------------------------------
 
@@ -127,7 +153,9 @@ class RequestService:
         session = req.session
         if session is None or session.killed_at <= now:
             req.session = None
-            conn = self.c.router.connect(req.client, req.via, now, req.connect_timeout)
+            conn = self.c.router.connect(
+                req.client, req.via, now, req.connect_timeout, reads=req.f == "read"
+            )
             if conn.session is None:
                 self._finish(req, "fail", conn.t, conn.error)
                 return
@@ -206,6 +234,9 @@ class RequestService:
             return
         start = max(req.t_arrive, node.thawed_at)
         if req.f == "read":
+            if self.leaderless is not None:
+                self._fan_in(req, node, start)
+                return
             t = start
             req.lineage = node.lineage
             seen = node.replayed(max(t, now))
@@ -214,23 +245,106 @@ class RequestService:
                 # A probe read asks for the client's own last acknowledged write (key, at the
                 # position it was acknowledged at): is it visible on this node?
                 own_lineage, own_lsn = req.own
-                limit = self.c.lineages.shared_limit(own_lineage, node.lineage)
-                req.value = int(limit is not None and own_lsn <= limit and own_lsn <= seen + 0.5)
+                if own_lineage == node.lineage:
+                    req.value = int(own_lsn <= seen + 0.5)
+                else:
+                    limit = self.c.lineages.shared_limit(own_lineage, node.lineage)
+                    req.value = int(limit is not None and own_lsn <= min(limit, seen) + 0.5)
             self._reply(req, t, "ok")
             return
         log = node.log
         if node.role != "primary" or log is None:
             self._finish(req, "fail", start + req.back, "read-only")
             return
-        if not self.c.controller.accepts_writes(node):
+        if self._gate is not None and not self._gate(node):
             self._finish(req, "fail", start + req.back, "no-replicas")
             return
+        if req.f == "write" and self.leaderless is None:
+            # The common case, kept inline: commit on the node's log.
+            t_commit = req.t_commit = start + node.spec.wal_fsync
+            lsn = log.value(t_commit)
+            req.commit = (node.name, node.lineage, lsn, t_commit)
+            req.lineage = node.lineage
+            req.lsn = round(lsn)
+            self._await_ack(req, node, now)
+            return
+        self._write(req, node, start, now)
+
+    def _write(self, req: Request, node: DbNode, start: float, now: float) -> None:
+        """Commit on the node's log (at a hot counter, a read-modify-write: last writer wins);
+        a leaderless coordinator sends it to the row's replicas instead."""
+        assert node.log is not None
         t_commit = req.t_commit = start + node.spec.wal_fsync
-        lsn = log.value(t_commit)
-        req.commit = (node.name, node.lineage, lsn, t_commit)
-        req.lineage = node.lineage
-        req.lsn = round(lsn)
+        lsn = node.log.value(t_commit)
+        version = None
+        if req.f == "incr":
+            if self.leaderless is not None:
+                readers = self.leaderless.read_replicas(node.name, req.key) or [node.name]
+                seen = max(self.c.hotkeys.read(r, req.key, start) for r in readers)
+            else:
+                seen = self.c.hotkeys.read(node.name, req.key, start)
+            req.value = seen + 1
+            version = Version(t_commit, node.name, node.lineage, lsn, req.value)
+            self.c.hotkeys.write(req.key, version)
+            req.aux = Aux()
+            req.aux.version = version
+        if self.leaderless is not None:
+            plan = self.leaderless.plan_write(node.name, req.key, t_commit, version)
+            if plan is None:
+                self._cancel(req)
+                self._finish(req, "fail", start + req.back, "unavailable")
+                return
+            commits = []
+            for replica, applied, _ in plan:
+                lineage, at = self.leaderless.commit_at(replica, applied)
+                commits.append((replica, lineage, at, applied))
+                if version is not None:
+                    self.c.hotkeys.apply(replica, req.key, version, applied)
+                else:
+                    self.leaderless.mark(replica, req.key, applied)
+            req.commit = commits[0]
+            aux = req.aux = req.aux or Aux()
+            aux.replicas = commits[1:]
+            req.lineage, req.lsn = commits[0][1], round(commits[0][2])
+            aux.planned_ack = plan[self.leaderless.spec.w - 1][2]
+        else:
+            req.commit = (node.name, node.lineage, lsn, t_commit)
+            req.lineage = node.lineage
+            req.lsn = round(lsn)
         self._await_ack(req, node, now)
+
+    def _fan_in(self, req: Request, node: DbNode, start: float) -> None:
+        """A leaderless read: ask the `r` nearest live replicas of the row; the newest
+        version wins, so the client's own write is seen if any of them has it."""
+        assert self.leaderless is not None and node.log is not None
+        replicas = [node.name]
+        if req.key:
+            asked = self.leaderless.read_replicas(node.name, req.key)
+            if asked is None:
+                self._finish(req, "fail", start + req.back, "unavailable")
+                return
+            replicas = asked
+        net = self.c.net
+        rtt = max(
+            (0.0 if r == node.name else net.median(node.name, r) + net.median(r, node.name))
+            for r in replicas
+        )
+        if req.key:
+            req.value = int(any(self.leaderless.has(r, req.key, start + rtt / 2) for r in replicas))
+        req.lineage, req.lsn = node.lineage, round(node.log.value(start))
+        self._reply(req, start + rtt, "ok")
+
+    def _cancel(self, req: Request) -> None:
+        """The planned commit did not happen: retract what it published."""
+        aux = req.aux
+        if aux is not None and aux.version is not None:
+            self.c.hotkeys.retract(req.key, aux.version)
+        elif self.leaderless is not None and req.commit is not None:
+            replicas = aux.replicas if aux is not None else ()
+            for replica, _, _, applied in [req.commit, *replicas]:
+                self.leaderless.unmark(replica, req.key, applied)
+        req.commit = None
+        req.aux = None
 
     def _await_ack(self, req: Request, node: DbNode, now: float) -> None:
         assert req.commit is not None
@@ -241,7 +355,10 @@ class RequestService:
         lsn, t_commit = req.commit[2], req.commit[3]
         # Re-planned at `now` (a standby came back, the sync set was relaxed): the primary
         # learns it may acknowledge no earlier than now.
-        req.t_ack = max(self.c.replication.ack_at(node, lsn, t_commit, max(now, t_commit)), now)
+        t_ack = self.c.replication.ack_at(node, lsn, t_commit, max(now, t_commit))
+        if req.aux is not None:
+            t_ack = max(t_ack, req.aux.planned_ack)
+        req.t_ack = max(t_ack, now)
         self._reply(req, req.t_ack, "ok")
 
     def _reply(self, req: Request, t_sent: float, outcome: str) -> None:
@@ -269,22 +386,22 @@ class RequestService:
         session = req.session
         if session is not None and session.killed_at <= now and req.t_ready <= now:
             if now < req.t_arrive:
-                req.commit = None
+                self._cancel(req)
             self._finish(req, "info", now + req.back / 2, "reset")
         elif now < req.t_ready or session is None:
             # Still connecting: the half-open session is dropped and the client connects anew.
-            req.commit = None
+            self._cancel(req)
             req.session = None
             req.t_arrive = req.t_commit = req.t_ack = INF
             self.start(req, now)
         elif now < req.t_arrive:
-            req.commit = None
+            self._cancel(req)
             self._send(req, now)
         elif req.commit is None or now < req.t_commit:
-            req.commit = None
+            self._cancel(req)
             self._at_node(req, now)
         elif now < req.t_ack:
-            node = self.c.nodes[req.commit[0]]
+            node = self.c.nodes[req.node]
             if not node.host_up:
                 self._finish(req, "info", req.deadline, "timeout")
             elif not node.serving or node.incarnation != session.incarnation:
@@ -330,3 +447,6 @@ class RequestService:
         if req.commit is not None and req.commit[3] <= req.t_done:
             node, lineage, lsn, t = req.commit
             h.commits.append(_new_row(Commit, (t, node, req.key, lineage, round(lsn))))
+            for node, lineage, lsn, t in req.aux.replicas if req.aux is not None else ():
+                # The other replicas apply it whether or not the client heard back.
+                h.commits.append(_new_row(Commit, (t, node, req.key, lineage, round(lsn))))

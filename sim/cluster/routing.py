@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.network import Link
+from sim.spec.replication import Leaderless, MultiPrimary
 from sim.spec.routing import Discovery, Dns, Proxy
 
 if TYPE_CHECKING:
@@ -54,8 +55,11 @@ class Router(ABC):
     """Opens sessions for clients."""
 
     @abstractmethod
-    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
-        """Open a session for `client` at `t`, as the network and nodes are now."""
+    def connect(
+        self, client: str, via: str | None, t: float, timeout: float, reads: bool = False
+    ) -> Connect:
+        """Open a session for `client` at `t`, as the network and nodes are now; `reads`:
+        for the client's probe reads (which may go to a replica)."""
 
     def start(self) -> None:
         """Create the router's processes."""
@@ -123,15 +127,20 @@ class ProxyRouter(Router):
             t0 = env.now
             if self.c.net.up[proxy]:
                 answer = self._answer(proxy, backend)
-                if answer is None:
-                    yield env.timeout(spec.check_timeout)
-                else:
+                wait = spec.check_timeout
+                if answer is not None:
                     rtt = self.c.net.rtt(proxy, backend, self._rng)
                     if rtt > spec.check_timeout:
                         answer = None
-                    yield env.timeout(min(rtt, spec.check_timeout))
-                if self.c.net.up[proxy]:
+                    wait = min(rtt, spec.check_timeout)
+                # An answer that confirms the backend's state changes nothing but a counter:
+                # count it at once. One that may flip it is counted when it arrives.
+                if bool(answer) == self.up[proxy][backend]:
                     self._count(proxy, backend, bool(answer))
+                else:
+                    yield env.timeout(wait)
+                    if self.c.net.up[proxy]:
+                        self._count(proxy, backend, bool(answer))
             yield env.timeout(max(spec.inter - (env.now - t0), 0.0))
 
     def _count(self, proxy: str, backend: str, ok: bool) -> None:
@@ -154,7 +163,9 @@ class ProxyRouter(Router):
                     self.c.requests.kill_sessions(proxy, backend)
                 self.c.changed()
 
-    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+    def connect(
+        self, client: str, via: str | None, t: float, timeout: float, reads: bool = False
+    ) -> Connect:
         assert via is not None
         net = self.c.net
         if not net.connected(client, via):
@@ -193,7 +204,9 @@ class DnsRouter(Router):
             self._cache[client] = cached
         return cached[0]
 
-    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+    def connect(
+        self, client: str, via: str | None, t: float, timeout: float, reads: bool = False
+    ) -> Connect:
         return _open(self.c, client, self.resolve(client, t), self.resolve(client, t), t, timeout)
 
 
@@ -204,6 +217,8 @@ class DiscoveryRouter(Router):
     def __init__(self, cluster: Cluster, spec: Discovery) -> None:
         self.c = cluster
         self.spec = spec
+        rep = cluster.topo.replication
+        self.every_primary = isinstance(rep, MultiPrimary | Leaderless)
 
     def names(self) -> list[str]:
         return ["driver"]
@@ -221,9 +236,36 @@ class DiscoveryRouter(Router):
         ]
         if not claimants:
             return None
+        if self.every_primary:
+            return self._nearest(client, claimants)
         return max(claimants, key=lambda n: (c.nodes[n].lineage, -c.order(n)))
 
-    def connect(self, client: str, via: str | None, t: float, timeout: float) -> Connect:
+    def _nearest(self, client: str, names: list[str]) -> str:
+        return min(names, key=lambda n: (self.c.net.median(client, n), self.c.order(n)))
+
+    def _replica(self, client: str) -> str | None:
+        """The nearest node serving reads as a replica (readPreference: secondary)."""
+        c = self.c
+        replicas = [
+            n
+            for n in sorted(c.nodes, key=c.order)
+            if c.nodes[n].role == "replica"
+            and c.nodes[n].serving
+            and c.net.connected(client, n)
+            and not c.nodes[n].frozen
+        ]
+        return self._nearest(client, replicas) if replicas else None
+
+    def connect(
+        self, client: str, via: str | None, t: float, timeout: float, reads: bool = False
+    ) -> Connect:
+        where = self.c.topo.workload.reads_from
+        if reads and where != "primary" and not self.every_primary:
+            replica = self._replica(client)
+            if replica is not None or where == "replica":
+                if replica is None:
+                    return Connect(t + 0.5, None, "no-replica")
+                return _open(self.c, client, replica, replica, t, timeout)
         primary = self._primary(client)
         if primary is None:
             # The driver checks again after its minimum heartbeat (500 ms) and the client's

@@ -20,6 +20,11 @@ class Checks(Spec):
     slow: Duration = Field(
         default="1s", validate_default=True, description="a write slower than this counts as down"
     )
+    stale_bound: Duration = Field(
+        default="1s",
+        validate_default=True,
+        description="a read that missed writes made more than this long before it is stale",
+    )
 
 
 class Scenario(Spec):

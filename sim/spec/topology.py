@@ -196,6 +196,14 @@ class Topology(Spec):
 
     def _check_routing(self, hosts: dict[str, tuple[Host, str, str]]) -> None:
         routing = self.routing
+        every_primary = isinstance(self.replication, MultiPrimary | Leaderless)
+        needs_driver = every_primary or self.workload.reads_from != "primary"
+        if needs_driver and not isinstance(routing, Discovery):
+            raise RefError(
+                ("routing", "kind"),
+                "choosing the nearest node or a replica takes a topology-aware driver",
+                "use routing kind discovery",
+            )
         asks_observers = isinstance(routing, Discovery) and routing.source == "observers"
         if asks_observers and not isinstance(self.failover, Observers):
             raise RefError(
