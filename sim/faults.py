@@ -4,6 +4,7 @@ line in the message)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
@@ -170,6 +171,26 @@ def partition_pairs(cluster: Cluster, fault: Partition | Isolate, rng: Stream) -
         window = {ring[(i - behind + k) % n] for k in range(majority)}
         pairs.extend((source, receiver) for source in ring if source not in window)
     return sorted(pairs, key=lambda p: (order(p[0]), order(p[1])))
+
+
+def drop_map(pairs: Pairs, order: Callable[[str], int]) -> str:
+    """A cut as Maelstrom writes it, receivers to the sources they drop:
+    `b<-a,c d<-a` (for the history, where checkers and readers parse it back)."""
+    drops: dict[str, list[str]] = {}
+    for source, receiver in pairs:
+        drops.setdefault(receiver, []).append(source)
+    return " ".join(
+        f"{r}<-{','.join(sorted(drops[r], key=order))}" for r in sorted(drops, key=order)
+    )
+
+
+def parse_drop_map(text: str) -> set[tuple[str, str]]:
+    """The (source, receiver) pairs of a `drop_map` string."""
+    out: set[tuple[str, str]] = set()
+    for item in text.split():
+        receiver, sources = item.split("<-")
+        out.update((source, receiver) for source in sources.split(","))
+    return out
 
 
 def describe(fault: Fault) -> str:

@@ -129,8 +129,9 @@ class FinalValue(NamedTuple):
 
 class Decision(NamedTuple):
     """A failover decision and what the world looked like when it was made: whether the
-    primary being replaced was up and writable, and how many of the deciders (store members,
-    observers or voters) could reach it. Facts, not a verdict: the checkers judge."""
+    primary being replaced was up (host on, database running, not frozen), and how many of
+    the deciders (store members, observers or voters) could reach it. Facts, not a verdict:
+    the checkers judge."""
 
     t: float
     node: str

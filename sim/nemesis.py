@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from sim.faults import Pairs, describe, partition_pairs, resolve
+from sim.faults import Pairs, describe, drop_map, partition_pairs, resolve
 from sim.history import FaultEvent
 from sim.network import Impairment
 from sim.spec.fault import (
@@ -121,6 +121,7 @@ class Nemesis:
             impairment = Impairment(
                 flows,
                 latency_s=fault.latency if isinstance(fault, Slow) else 0.0,
+                jitter_s=fault.jitter if isinstance(fault, Slow) else 0.0,
                 loss=fault.probability if isinstance(fault, Loss) else 0.0,
                 cap_bps=fault.rate if isinstance(fault, Bandwidth) else float("inf"),
             )
@@ -157,6 +158,7 @@ class Nemesis:
         c = self.c
         c.net.cut(pairs)
         c.network_changed()
+        c.event("network_cut", "", drop_map(pairs, c.order))
 
         def heal() -> None:
             c.net.heal(pairs)

@@ -51,6 +51,7 @@ class Impairment:
 
     pairs: tuple[tuple[str, str], ...]
     latency_s: float = 0.0
+    jitter_s: float = 0.0
     loss: float = 0.0
     cap_bps: float = float("inf")
 
@@ -94,6 +95,7 @@ class Network:
         self.pristine = True
         self._impairments: dict[int, Impairment] = {}
         self.extra: dict[tuple[str, str], float] = {}
+        self.jitter: dict[tuple[str, str], float] = {}
         self.loss: dict[tuple[str, str], float] = {}
         self.cap: dict[tuple[str, str], float] = {}
         # Some gray failure is active: messages must look up their pairs' impairments.
@@ -155,27 +157,34 @@ class Network:
 
     def _recompute(self) -> None:
         extra: dict[tuple[str, str], float] = {}
+        jitter: dict[tuple[str, str], float] = {}
         keep: dict[tuple[str, str], float] = {}  # probability that a segment gets through
         cap: dict[tuple[str, str], float] = {}
         for imp in self._impairments.values():
             for pair in imp.pairs:
                 if imp.latency_s:
                     extra[pair] = extra.get(pair, 0.0) + imp.latency_s
+                if imp.jitter_s:
+                    jitter[pair] = jitter.get(pair, 0.0) + imp.jitter_s
                 if imp.loss:
                     keep[pair] = keep.get(pair, 1.0) * (1.0 - imp.loss)
                 if imp.cap_bps < float("inf"):
                     cap[pair] = min(cap.get(pair, float("inf")), imp.cap_bps)
         self.extra = extra
+        self.jitter = jitter
         self.loss = {pair: 1.0 - k for pair, k in keep.items()}
         self.cap = cap
         self.impaired = bool(self._impairments)
 
     def penalty(self, pairs: tuple[tuple[str, str], ...], stream: Stream) -> float:
-        """Extra delay of one message relayed along `pairs`: added latency, plus TCP
-        retransmissions of the segments that were lost."""
+        """Extra delay of one message relayed along `pairs`: added latency (varying by up to
+        its jitter either way, as tc-netem draws it), plus TCP retransmissions of the
+        segments that were lost."""
         delay = 0.0
         for pair in pairs:
             delay += self.extra.get(pair, 0.0)
+            if j := self.jitter.get(pair, 0.0):
+                delay = max(0.0, delay + j * (2.0 * stream.random() - 1.0))
             p = self.loss.get(pair, 0.0)
             rto = RTO_MIN_S
             while p and stream.random() < p:

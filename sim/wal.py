@@ -170,8 +170,9 @@ class PrimaryLog:
         if sched is None:
             return self._lsns[i], 0.0, seg_end
         k = sched._index(max(t, starts[i]))
-        value = (
-            self._offsets[i] + sched.cum[k] + sched.rates[k] * (max(t, starts[i]) - sched.times[k])
+        # Summed in the same order as `value`, so that both agree to the last bit.
+        value = self._offsets[i] + (
+            sched.cum[k] + sched.rates[k] * (max(t, starts[i]) - sched.times[k])
         )
         nxt = sched.times[k + 1] if k + 1 < len(sched.times) else INF
         return value, sched.rates[k], min(nxt, seg_end)
@@ -267,6 +268,11 @@ class FluidQueue:
                 else:
                     self.done += rate * (nxt - t)
             elif r < rate and (empty_at := t + backlog / (rate - r)) < nxt:
+                if empty_at <= t:
+                    # A backlog below the clock's resolution at `t` (large LSNs, late
+                    # times): it is already drained, and stepping by zero would never end.
+                    self.done = value
+                    continue
                 nxt = empty_at
                 self.done = arr.value(nxt)
             else:

@@ -47,6 +47,12 @@ class Controller(ABC):
         """Whether a primary takes a write now (a family may refuse, e.g. too few replicas)."""
         return True
 
+    def serves_reads(self, node: DbNode) -> bool:
+        """Whether a node answers a read sent to it now. By default any running node does (a
+        hot standby on a session that followed a demotion); a family whose followers refuse
+        default reads overrides this."""
+        return True
+
     @abstractmethod
     def reports_primary(self, node: str, prober: str) -> bool | None:
         """The answer a role health check from host `prober` gets about `node`: True (it is

@@ -58,6 +58,12 @@ class DbNode:
         return self.process in ("running", "stopping")
 
     @property
+    def healthy(self) -> bool:
+        """Host on, database running and not frozen: nothing a failover would repair, whether
+        or not it still takes writes (a leader that stepped down on delayed heartbeats)."""
+        return self.c.net.up[self.name] and self.serving and not self.frozen
+
+    @property
     def writable(self) -> bool:
         """Accepting and acknowledging writes: a running (or still stopping) primary."""
         return self.role == "primary" and self.serving

@@ -145,6 +145,8 @@ class RequestService:
         controller = cluster.controller
         refuses = type(controller).accepts_writes is not Controller.accepts_writes
         self._gate = controller.accepts_writes if refuses else None
+        refuses = type(controller).serves_reads is not Controller.serves_reads
+        self._read_gate = controller.serves_reads if refuses else None
 
     # --- planning ------------------------------------------------------------------------
 
@@ -236,6 +238,9 @@ class RequestService:
         if req.f == "read":
             if self.leaderless is not None:
                 self._fan_in(req, node, start)
+                return
+            if self._read_gate is not None and not self._read_gate(node):
+                self._finish(req, "fail", start + req.back, "not-leader")
                 return
             t = start
             req.lineage = node.lineage

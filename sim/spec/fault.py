@@ -124,6 +124,12 @@ class Slow(Spec):
     duration: Duration
     target: Target
     latency: Duration = Field(description="added one-way latency")
+    jitter: Duration = Field(
+        default="0s",
+        validate_default=True,
+        description="each packet's added latency varies uniformly by up to this much either "
+        "way (tc-netem's jitter): latency spikes",
+    )
 
 
 class Loss(Spec):

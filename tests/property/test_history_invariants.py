@@ -41,7 +41,7 @@ def test_history_invariants(pair: tuple[str, str], seed: int) -> None:
             assert (op.lineage, op.lsn) == (NO_LINEAGE, -1), op
         if op.outcome == "fail":
             certain = ("read-only", "refused", "no-backend", "connect-timeout")
-            more = ("no-replicas", "no-primary", "no-replica", "unavailable")
+            more = ("no-replicas", "no-primary", "no-replica", "unavailable", "not-leader")
             assert op.error in (*certain, *more), op
     # A lineage only ever forks from a position its parent reached.
     tops: dict[int, int] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -90,3 +91,37 @@ def test_lineages_share_history_up_to_their_fork() -> None:
     side = book.fork(one, 3000.0, 30.0, "db1")
     assert book.common_position(side, three) == 3000.0
     assert book.shared_limit(three, one) is None
+
+
+
+def test_a_log_reads_the_same_position_whichever_way_it_is_asked() -> None:
+    rng = random.Random(3)
+    log = _log([(rng.uniform(0, 900), 30.0, rng.uniform(50e6, 300e6)) for _ in range(20)])
+    for t in (100.0, 250.0, 400.0):
+        log.set_growing(t, False)
+        log.set_growing(t + 7.3, True)
+    for t in (rng.uniform(0, 1000) for _ in range(5000)):
+        assert log.piece(t)[0] == log.value(t)
+
+
+class _Disagreeing:
+    """A curve whose point reads lie one float step below its piece reads: the state in which
+    a queue once stepped by zero seconds for ever."""
+
+    def __init__(self) -> None:
+        self.log = _log([], base=4e6)
+
+    def value(self, t: float) -> float:
+        v = self.log.value(t) + 1.5e10
+        return math.nextafter(v, 0.0)
+
+    def piece(self, t: float) -> tuple[float, float, float]:
+        return self.log.value(t) + 1.5e10, 4e6, math.inf
+
+
+def test_a_backlog_below_the_clock_resolution_counts_as_drained() -> None:
+    curve = _Disagreeing()
+    t0 = 463.3198466397502
+    start = curve.piece(t0)[0]
+    queue = FluidQueue(curve, 1e9, t0, math.nextafter(start, 0.0))  # type: ignore[arg-type]
+    assert queue.value(t0 + 0.1) == pytest.approx(curve.value(t0 + 0.1), abs=1e-3)

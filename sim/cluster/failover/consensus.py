@@ -172,6 +172,11 @@ class ConsensusFamily(Controller):
         self.majority = 0
         self.leader: str | None = None
         self._fault_at = min((f.at for f in cluster.scenario.faults), default=float("inf"))
+        # Members talk over long-lived TCP streams (etcd's rafthttp): a message cannot
+        # overtake the one before it, so one retransmitted segment holds back every later
+        # heartbeat on that stream. The latest arrival per (source, destination).
+        self._stream_tail: dict[tuple[str, str], float] = {}
+        self._last_leader: str | None = None
 
     def start(self) -> None:
         names = sorted(self.c.nodes, key=self.c.order)
@@ -181,7 +186,7 @@ class ConsensusFamily(Controller):
         primary = self.c.topo.database.initial_primary
         first = self.members[primary]
         first.role, first.leader = "leader", primary
-        self.leader = primary
+        self.leader = self._last_leader = primary
         for name in names:
             self.members[name].leader = primary
             self.c.env.process(self.members[name].run())
@@ -198,6 +203,18 @@ class ConsensusFamily(Controller):
 
     # --- messaging -------------------------------------------------------------------------
 
+    def _delay(self, src: str, dst: str) -> float:
+        """How long a message sent now from `src` takes to reach `dst`: the link's latency,
+        what gray failures add, and the wait behind earlier messages on the stream."""
+        net, now = self.c.net, self.c.env.now
+        there = net.link(src, dst).median_s
+        if net.impaired:
+            there += net.penalty(((src, dst),), self.rng)
+        pair = (src, dst)
+        arrival = max(now + there, self._stream_tail.get(pair, 0.0))
+        self._stream_tail[pair] = arrival
+        return arrival - now
+
     def send(
         self, src: str, dst: str, deliver: Callable[[], Any], reply: Callable[[Any], None]
     ) -> None:
@@ -206,20 +223,22 @@ class ConsensusFamily(Controller):
         net = self.c.net
         if not net.reachable(src, dst):
             return
-        there = net.link(src, dst).median_s
-        if net.impaired:
-            there += net.penalty(((src, dst),), self.rng)
+        there = self._delay(src, dst)
 
         def arrive(_: Any) -> None:
-            if not net.up[dst]:
+            # A cut made while the message was on its way drops it.
+            if not net.up[dst] or not net.reachable(src, dst):
                 return
             answer = deliver()
             if not net.reachable(dst, src):
                 return
-            back = net.link(dst, src).median_s
-            if net.impaired:
-                back += net.penalty(((dst, src),), self.rng)
-            self.c.env.timeout(back).callbacks.append(lambda _e: reply(answer))
+            back = self._delay(dst, src)
+
+            def answered(_e: Any) -> None:
+                if net.reachable(dst, src):
+                    reply(answer)
+
+            self.c.env.timeout(back).callbacks.append(answered)
 
         self.c.env.timeout(there).callbacks.append(arrive)
 
@@ -252,7 +271,10 @@ class ConsensusFamily(Controller):
     # --- leadership ----------------------------------------------------------------------
 
     def elected(self, member: Member) -> None:
-        old = self.leader
+        # The leader being replaced: the current one, or the last one if it has already
+        # stepped down (check-quorum on delayed heartbeats) without being replaced.
+        old = self.leader or self._last_leader
+        self._last_leader = member.name
         t = self.c.env.now
         if old is not None and old != member.name:
             net = self.c.net
@@ -263,7 +285,7 @@ class ConsensusFamily(Controller):
                     t,
                     member.name,
                     old,
-                    old_node.writable and net.up[old],
+                    old_node.healthy,
                     reaching,
                     len(self.members),
                 )
@@ -281,6 +303,14 @@ class ConsensusFamily(Controller):
         if member.role != "leader" or member.term != term:
             # Deposed while it was opening for writes: it must not take any.
             self.step_down(member.node)
+            return
+        # Followers that heard of it while it was still opening could not compare logs
+        # then; now they can, and one that wrote past the fork rolls back before it streams.
+        for other in self.members.values():
+            if other is not member and other.leader == member.name and other.term == term:
+                node = other.node
+                if node.role == "replica" and node.busy is None and node.needs_rejoin(member.node):
+                    self.c.env.process(node.rejoin(member.node))
 
     def _heartbeats(self, member: Member, term: int) -> Steps:
         env = self.c.env
@@ -328,16 +358,47 @@ class ConsensusFamily(Controller):
         src, dst = leader.name, follower.name
         if not net.reachable(src, dst) or not follower.up() or follower.frozen():
             return
-        there = net.link(src, dst).median_s
-        if net.impaired:
-            there += net.penalty(((src, dst),), self.rng)
+        there = self._delay(src, dst)
+        if there > self.spec.heartbeat:
+            # Held up by retransmissions: it counts only once it has arrived, and not at
+            # all if the link is cut meanwhile (a cut drops what is in flight).
+            self.c.env.timeout(there).callbacks.append(
+                lambda _e: self._late_heartbeat(leader, follower)
+            )
+            return
         arrival = self.c.env.now + there
         follower.last_heard = max(follower.last_heard, arrival)
         if net.reachable(dst, src):
-            back = net.link(dst, src).median_s
-            if net.impaired:
-                back += net.penalty(((dst, src),), self.rng)
-            leader.acks[dst] = max(leader.acks.get(dst, 0.0), arrival + back)
+            self._ack(leader, follower, there, there + self._delay(dst, src))
+
+    def _late_heartbeat(self, leader: Member, follower: Member) -> None:
+        net = self.c.net
+        src, dst = leader.name, follower.name
+        if not net.reachable(src, dst) or not follower.up():
+            return
+        if follower.leader != src or follower.term != leader.term:
+            return
+        follower.last_heard = max(follower.last_heard, self.c.env.now)
+        if net.reachable(dst, src):
+            self._ack(leader, follower, 0.0, self._delay(dst, src))
+
+    def _ack(self, leader: Member, follower: Member, sent_in: float, back_in: float) -> None:
+        """The follower's ack reaches the leader `back_in` from now (it left `sent_in` from
+        now); an ack still on its way does not count for the leader's quorum check."""
+        if back_in - sent_in <= self.spec.heartbeat:
+            leader.acks[follower.name] = max(
+                leader.acks.get(follower.name, 0.0), self.c.env.now + back_in
+            )
+            return
+        net = self.c.net
+
+        def arrived(_e: Any) -> None:
+            if net.reachable(follower.name, leader.name):
+                leader.acks[follower.name] = max(
+                    leader.acks.get(follower.name, 0.0), self.c.env.now
+                )
+
+        self.c.env.timeout(back_in).callbacks.append(arrived)
 
     def follow(self, node: DbNode, leader: str) -> None:
         """`node` learnt of a new leader: stop leading, then follow it (rolling back what it
@@ -360,6 +421,11 @@ class ConsensusFamily(Controller):
                 self.leader = None
 
     # --- Controller ----------------------------------------------------------------------
+
+    def serves_reads(self, node: DbNode) -> bool:
+        # A follower refuses a default (linearizable, primary-preferred) read: etcd forwards
+        # it to the leader's ReadIndex, a MongoDB secondary answers NotWritablePrimary.
+        return node.role == "primary" or self.c.topo.workload.reads_from != "primary"
 
     def reports_primary(self, node: str, prober: str) -> bool | None:
         if not self.c.net.connected(prober, node) or self.c.paused(node, "db"):

@@ -193,7 +193,7 @@ class ObserversFamily(Controller):
                 now,
                 best.name,
                 old.name,
-                old.writable and c.net.up[old.name],
+                old.healthy,
                 reaching,
                 len(self.observers),
             )
