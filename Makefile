@@ -22,7 +22,7 @@ dashboard: $(VENV)/.installed-dashboard
 	$(BIN)/streamlit run dashboard/app.py --server.port $(PORT) --server.headless true
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check sim dashboard tests benchmarks
+	$(BIN)/ruff check sim dashboard tests benchmarks scripts
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: $(VENV)/.installed-test

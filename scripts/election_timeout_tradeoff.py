@@ -3,8 +3,8 @@
 For each election timeout T (heartbeat T/10, as etcd advises), two sets of seeded runs:
 
 - `primary-crash`: the leader's host dies; the write RTO falls with T.
-- a lossy, jittery network around the leader (packet loss and latency spikes on every flow of
-  its zone, nothing crashes): each heartbeat's delay is drawn from the loss and jitter, and a
+- a lossy, jittery network (packet loss and latency spikes on every flow of every database
+  node, nothing crashes): each heartbeat's delay is drawn from the loss and jitter, and a
   follower that hears none for its randomised timeout stands for election. `false_failovers`
   counts the elections that deposed a leader that was up and reachable; they rise as T
   shrinks towards the delays the network produces.
@@ -26,24 +26,24 @@ from sim.yamlio import parse_yaml, validate
 TIMEOUTS_S = [0.1, 0.2, 0.5, 1.0, 2.0]
 
 LOSSY = """
-name: lossy-leader-zone
+name: lossy-network
 description: >
-  Packet loss and latency spikes on every flow of the leader's zone for ten minutes; nothing
-  crashes, so every election is a false failover.
+  Packet loss and latency spikes on every flow of every database node for ten minutes;
+  nothing crashes, so every election is a false failover.
 duration: 11m
 settle: 1m
 faults:
-  - {kind: loss, at: 30s, duration: 10m, target: "zone-of:primary", probability: 0.05}
-  - {kind: slow, at: 30s, duration: 10m, target: "zone-of:primary", latency: 30ms, jitter: 30ms}
+  - {kind: loss, at: 30s, duration: 10m, target: all, probability: 0.05}
+  - {kind: slow, at: 30s, duration: 10m, target: all, latency: 30ms, jitter: 30ms}
 """
 
 
-def _lossy() -> Scenario:
-    data, lines = parse_yaml(LOSSY, "lossy-leader-zone.yaml")
+def lossy_network() -> Scenario:
+    data, lines = parse_yaml(LOSSY, "lossy-network.yaml")
     return validate(Scenario, data, lines)
 
 
-def _with_timeout(base: Topology, timeout: float, statement_timeout: float) -> Topology:
+def with_election_timeout(base: Topology, timeout: float, statement_timeout: float) -> Topology:
     failover = base.failover.model_copy(
         update={"election_timeout": timeout, "heartbeat": timeout / 10.0}
     )
@@ -64,20 +64,20 @@ def main() -> None:
     args = parser.parse_args()
     base = sim.load_topology("etcd-raft-3").spec
     crash = sim.load_scenario("primary-crash").spec
-    lossy = _lossy()
+    lossy = lossy_network()
     seeds = range(args.runs)
     print(
         f"etcd-raft-3, {args.runs} seeds per row; heartbeat = T/10; clients time out after "
         f"{args.statement_timeout:g} s"
     )
     print("  crash: the leader's host dies; new leader = detection + election + promotion")
-    print("  lossy: 5 % packet loss and 30 ± 30 ms on every flow of the leader's zone, 10 min")
+    print("  lossy: 5 % packet loss and 30 ± 30 ms on every flow of every node, 10 min")
     print(
         f"{'T':>7} {'heartbeat':>9} | {'new leader p50':>14} {'RTO p50':>8} {'RTO p99':>8} | "
         f"{'false failovers/run':>19} {'runs with one':>13}"
     )
     for timeout in TIMEOUTS_S:
-        topology = _with_timeout(base, timeout, args.statement_timeout)
+        topology = with_election_timeout(base, timeout, args.statement_timeout)
         crashes = [r.metrics for r in sim.run_seeds(topology, crash, seeds, workers=args.workers)]
         grays = [r.metrics for r in sim.run_seeds(topology, lossy, seeds, workers=args.workers)]
         rto = np.array([m["rto_s"] for m in crashes])

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.cluster.core import Controller
 from sim.cluster.store import INF, ConsensusStore, DcsError, StoreClient
-from sim.history import Position
+from sim.history import Decision, Position
 from sim.spec.failover import Lease
 
 if TYPE_CHECKING:
@@ -160,6 +160,7 @@ class LeaseAgent:
         ok: bool = yield from store.request(self.client, create)
         if ok:
             self._believe_leader()
+            self.f.took_key(self.name)
         return ok
 
     def _release(self) -> Steps:
@@ -410,6 +411,22 @@ class LeaseFamily(Controller):
         self._watchdog: dict[str, float] = {}
         rep = cluster.topo.replication
         self.num_sync = getattr(rep, "num_sync", 1)
+        # Who last held the leader key: the primary a new key holder replaces.
+        self.holder = cluster.topo.database.initial_primary
+
+    def took_key(self, name: str) -> None:
+        """Record the decision a new key holder makes: the facts for `false_failovers`."""
+        old = self.holder
+        self.holder = name
+        if old == name:
+            return
+        net = self.c.net
+        members = self.store.members
+        reaching = sum(1 for m in members if net.up[m] and net.connected(m, old))
+        decision = Decision(
+            self.c.env.now, name, old, self.c.nodes[old].healthy, reaching, len(members)
+        )
+        self.c.history.decisions.append(decision)
 
     def start(self) -> None:
         self.store.start()
