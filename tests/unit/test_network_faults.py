@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.cluster.build import build
-from sim.faults import partition_pairs, resolve
+from sim.faults import drop_map, parse_drop_map, partition_pairs, resolve
 from sim.network import Impairment
 from sim.rng import Streams
 from sim.spec.fault import Isolate, Partition
@@ -105,3 +105,22 @@ def test_gray_failures_add_latency_loss_and_caps(cluster) -> None:  # type: igno
     net.restore(7)
     net.restore(8)
     assert net.stream_link("pg1", "pg2") == (base_latency, base_bandwidth) and not net.impaired
+
+
+def test_jitter_spreads_each_packets_added_latency_either_way(cluster) -> None:  # type: ignore[no-untyped-def]
+    net = cluster.net
+    net.impair(3, Impairment((("pg1", "pg2"),), latency_s=0.03, jitter_s=0.03))
+    rng = Streams(2)("test")
+    draws = [net.penalty((("pg1", "pg2"),), rng) for _ in range(20000)]
+    assert min(draws) >= 0.0 and max(draws) <= 0.06
+    assert sum(draws) / len(draws) == pytest.approx(0.03, abs=0.001)
+    assert sum(1 for d in draws if d > 0.05) / len(draws) == pytest.approx(1 / 6, abs=0.02)
+
+
+def test_a_cut_reads_back_from_its_drop_map(cluster) -> None:  # type: ignore[no-untyped-def]
+    pairs = partition_pairs(
+        cluster, _partition(groups=[["pg1"], ["pg2", "pg3"]], one_way=True), Streams(1)("t")
+    )
+    text = drop_map(pairs, cluster.order)
+    assert text == "pg2<-pg1 pg3<-pg1"
+    assert parse_drop_map(text) == set(pairs)
