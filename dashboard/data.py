@@ -84,9 +84,8 @@ def fmt_s(value: float, digits: int = 1) -> str:
     """Seconds for display; a censored +inf reads as such."""
     if math.isinf(value):
         return "+inf (not recovered)"
-    if math.isnan(value):
-        return "–"
-    return f"{value:.{digits}f} s"
+    text = fmt_num(value, digits)
+    return text if math.isnan(value) else f"{text} s"
 
 
 def fmt_num(value: float, digits: int = 2) -> str:

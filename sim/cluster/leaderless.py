@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.cluster.hotkeys import Version
+from sim.cluster.replication import NoStandbys
 from sim.history import Commit
 from sim.spec.replication import Leaderless
 
@@ -34,7 +35,7 @@ class Hint:
     version: Version | None
 
 
-class LeaderlessReplication:
+class LeaderlessReplication(NoStandbys):
     """Fan-out writes, quorum reads, hinted handoff."""
 
     def __init__(self, cluster: Cluster, spec: Leaderless) -> None:
@@ -165,18 +166,3 @@ class LeaderlessReplication:
 
     def drain_s(self, primary: DbNode) -> float:
         return 0.0
-
-    def standby_stopped(self, node: DbNode, keep_flushed: bool, hung: bool = False) -> None:
-        """No standbys: nothing to do."""
-
-    def standby_ready(self, node: DbNode) -> None:
-        """No standbys: nothing to do."""
-
-    def follow(self, node: DbNode, upstream: str | None) -> None:
-        """No upstream: every node takes requests."""
-
-    def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:
-        """No sync set."""
-
-    def waits_forever(self, primary: DbNode) -> bool:
-        return False

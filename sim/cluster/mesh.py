@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from sim.cluster.replication import NoStandbys
 from sim.wal import WalStream
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 Pair = tuple[str, str]
 
 
-class MeshReplication:
+class MeshReplication(NoStandbys):
     """Streams between every ordered pair of primaries."""
 
     def __init__(self, cluster: Cluster) -> None:
@@ -124,19 +125,3 @@ class MeshReplication:
             ),
             default=0.0,
         )
-
-    # Single-primary notions that every-primary replication has no use for.
-    def standby_stopped(self, node: DbNode, keep_flushed: bool, hung: bool = False) -> None:
-        """No standbys: nothing to do."""
-
-    def standby_ready(self, node: DbNode) -> None:
-        """No standbys: nothing to do."""
-
-    def follow(self, node: DbNode, upstream: str | None) -> None:
-        """No upstream: every node is a primary."""
-
-    def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:
-        """No sync set."""
-
-    def waits_forever(self, primary: DbNode) -> bool:
-        return False

@@ -387,3 +387,23 @@ class Replication:
             self.c.event("semi_sync_off", primary.name, "timeout")
             self.refresh(primary)
             self.c.changed()
+
+
+class NoStandbys:
+    """The single-primary notions that every-primary replication (multi-primary,
+    leaderless) has no use for: no standbys, no upstream, no sync set."""
+
+    def standby_stopped(self, node: DbNode, keep_flushed: bool, hung: bool = False) -> None:
+        """No standbys: nothing to do."""
+
+    def standby_ready(self, node: DbNode) -> None:
+        """No standbys: nothing to do."""
+
+    def follow(self, node: DbNode, upstream: str | None) -> None:
+        """No upstream: every node takes requests."""
+
+    def set_sync_names(self, primary: DbNode, names: list[str] | str) -> None:
+        """No sync set."""
+
+    def waits_forever(self, primary: DbNode) -> bool:
+        return False

@@ -162,12 +162,7 @@ class Topology(Spec):
                 )
         if isinstance(fo, Consensus):
             for i, name in enumerate(fo.priority):
-                if name not in db:
-                    raise RefError(
-                        ("failover", "priority", i),
-                        f"'{name}' is not a db host",
-                        f"use db hosts: {', '.join(db)}",
-                    )
+                self._expect_kind(hosts, name, "db", ("failover", "priority", i))
         if not isinstance(fo, Lease):
             return
         if fo.store is None:

@@ -33,38 +33,39 @@ TOPOLOGY = "etcd-raft-3"
 FAULT_START = 30.0
 SETTLE = 60.0
 
-# Faults that cut the cluster somewhere; every one of them ends before the next starts.
+# Faults that cut the cluster somewhere, each with its length in seconds (`length`: a
+# `duration`, or for a crash the `restart_after`); every one ends before the next starts.
 _CUTS = st.one_of(
     st.builds(
-        lambda target, d: {"kind": "isolate", "target": target, "duration": d},
+        lambda target, d: {"kind": "isolate", "target": target, "length": d},
         st.sampled_from(["primary", "one", "replica", "zone-of:primary", "zone-of:one"]),
         st.integers(15, 60),
     ),
     st.builds(
-        lambda pattern, d: {"kind": "partition", "pattern": pattern, "duration": d},
+        lambda pattern, d: {"kind": "partition", "pattern": pattern, "length": d},
         st.sampled_from(["primaries", "halves", "majorities-ring"]),
         st.integers(15, 60),
     ),
     st.builds(
-        lambda d: {"kind": "partition", "pattern": "primaries", "one_way": True, "duration": d},
+        lambda d: {"kind": "partition", "pattern": "primaries", "one_way": True, "length": d},
         st.integers(15, 60),
     ),
     st.builds(
-        lambda target, d: {"kind": "crash-host", "target": target, "restart_after": d},
+        lambda target, d: {"kind": "crash-host", "target": target, "length": d},
         st.sampled_from(["primary", "one"]),
         st.integers(15, 60),
     ),
     st.builds(
-        lambda d: {"kind": "pause", "target": "primary", "duration": d},
+        lambda d: {"kind": "pause", "target": "primary", "length": d},
         st.integers(3, 30),
     ),
     st.builds(
-        lambda ms, d: {"kind": "slow", "target": "zone-of:primary", "latency": ms, "duration": d},
-        st.sampled_from([50, 200, 800, 1500]),
+        lambda ms, d: {"kind": "slow", "target": "zone-of:primary", "latency": ms, "length": d},
+        st.sampled_from(["50ms", "200ms", "800ms", "1500ms"]),
         st.integers(15, 60),
     ),
     st.builds(
-        lambda p, d: {"kind": "loss", "target": "primary", "probability": p, "duration": d},
+        lambda p, d: {"kind": "loss", "target": "primary", "probability": p, "length": d},
         st.sampled_from([0.05, 0.2, 0.5]),
         st.integers(15, 60),
     ),
@@ -73,7 +74,7 @@ _CUTS = st.one_of(
 
 # The classic split: the leader and the clients of its zone cut off from the rest.
 _LEADER_ZONE_CUT = st.builds(
-    lambda d: {"kind": "isolate", "target": "zone-of:primary", "duration": d},
+    lambda d: {"kind": "isolate", "target": "zone-of:primary", "length": d},
     st.integers(25, 90),
 )
 
@@ -85,34 +86,26 @@ def schedules(
     faults, t = [], FAULT_START
     for i in range(draw(st.integers(1, 3))):
         fault = dict(draw(first if i == 0 else _CUTS))
-        length = fault.pop("restart_after" if fault["kind"] == "crash-host" else "duration")
+        length = fault.pop("length")
         key = "restart_after" if fault["kind"] == "crash-host" else "duration"
         faults.append({"at": f"{t:g}s", **fault, key: f"{length}s"})
         t += length + draw(st.integers(20, 60))
     return faults
 
 
-def _latency_keys(fault: dict[str, Any]) -> dict[str, Any]:
-    return {k: (f"{v}ms" if k == "latency" else v) for k, v in fault.items()}
-
-
 def _scenario(faults: list[dict[str, Any]]) -> tuple[Scenario, str]:
-    end = max(_end(f) for f in faults)
+    last = faults[-1]
+    end = float(last["at"][:-1]) + float(last.get("duration", last.get("restart_after"))[:-1])
     doc = {
         "name": "random-faults",
         "description": "a random fault schedule drawn by the property test",
         "duration": f"{end + 30.0:g}s",
         "settle": f"{SETTLE:g}s",
-        "faults": [_latency_keys(f) for f in faults],
+        "faults": faults,
     }
     text = yaml.safe_dump(doc, sort_keys=False)
     data, lines = parse_yaml(text, "random-faults.yaml")
     return validate(Scenario, data, lines), text
-
-
-def _end(fault: dict[str, Any]) -> float:
-    length = fault.get("duration", fault.get("restart_after"))
-    return float(fault["at"][:-1]) + float(str(length)[:-1])
 
 
 def _replay(text: str, topology: str, seed: int) -> None:

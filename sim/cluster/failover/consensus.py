@@ -308,9 +308,7 @@ class ConsensusFamily(Controller):
         # then; now they can, and one that wrote past the fork rolls back before it streams.
         for other in self.members.values():
             if other is not member and other.leader == member.name and other.term == term:
-                node = other.node
-                if node.role == "replica" and node.busy is None and node.needs_rejoin(member.node):
-                    self.c.env.process(node.rejoin(member.node))
+                self.follow(other.node, member.name)
 
     def _heartbeats(self, member: Member, term: int) -> Steps:
         env = self.c.env
