@@ -29,7 +29,7 @@ def names(kind: str) -> list[str]:
 
 
 def resolve(kind: str, ref: str | Path) -> Path:
-    """A path from a path or a catalog name such as `postgres-patroni-async`."""
+    """A path from a path or a catalog name (a file stem in `topologies/` or `scenarios/`)."""
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
         return path

@@ -235,6 +235,7 @@ def _duration(seconds: float) -> str:
 
 def summary(result: RunResult) -> str:
     """One run as a readable report, each RTO and RPO with its definition beside it."""
+    from sim.checkers import dark_sites
     from sim.units import format_duration, format_size
 
     m = result.metrics
@@ -245,9 +246,17 @@ def summary(result: RunResult) -> str:
         "Recovery time",
         _row("RTO (writes)", _duration(m["rto_s"]), RTO_DEF),
     ]
-    lines += _site_rows(m["rto_s_by_site"], m["rto_s"])
+    lines += _site_rows({f"region {r}": v for r, v in m["rto_s_by_region"].items()}, m["rto_s"])
+    lines += _site_rows({f"zone {z}": v for z, v in m["rto_s_by_site"].items()}, m["rto_s"])
+    dark = dark_sites(result.history)
+    if dark:
+        lines.append(
+            f"  no witness in {', '.join(sorted(dark))}: every client host there lost power"
+        )
     lines.append(_row("RTO (reads)", _duration(m["read_rto_s"]), READ_RTO_DEF))
-    lines += _site_rows(m["read_rto_s_by_site"], m["read_rto_s"])
+    lines += _site_rows(
+        {f"zone {z}": v for z, v in m["read_rto_s_by_site"].items()}, m["read_rto_s"]
+    )
     checks = result.scenario.checks
     lines.append(
         f"  this scenario: stable_s = {format_duration(checks.stable)}, "
@@ -324,7 +333,7 @@ def _site_rows(by_site: dict[str, float], worst: float) -> list[str]:
     rows = []
     for site in sorted(by_site):
         mark = "  (worst)" if by_site[site] == worst and len(set(by_site.values())) > 1 else ""
-        rows.append(f"    {site:<18}{_duration(by_site[site]):>12}{mark}")
+        rows.append(f"    {site:<24}{_duration(by_site[site]):>12}{mark}")
     return rows
 
 

@@ -84,7 +84,7 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
                 fail(loc, f"'{target}' is not a dcs host", "crash-dcs targets store members")
 
 
-def _pick(nodes: list[str], n: int, rng: Stream) -> list[str]:
+def pick(nodes: list[str], n: int, rng: Stream) -> list[str]:
     pool, picked = list(nodes), []
     while pool and len(picked) < n:
         picked.append(pool.pop(rng.index(len(pool))))
@@ -115,17 +115,17 @@ def resolve(cluster: Cluster, target: str, rng: Stream, count: int | None = None
         if picked is None:
             if target == "replica":
                 replicas = [n for n in nodes if n not in primaries and cluster.nodes[n].serving]
-                picked = _pick(replicas, 1, rng)
+                picked = pick(replicas, 1, rng)
             else:
                 size = {"one": 1, "minority": half, "majority": half + 1}[target]
-                picked = _pick(nodes, size, rng)
+                picked = pick(nodes, size, rng)
         return sorted(picked, key=cluster.order)
     if target == "dcs-leader":
         leader = cluster.store.leader if cluster.store else None
         return [leader] if leader else []
     if target == "dcs":
         members = list(cluster.store.members) if cluster.store else []
-        picked = _pick(members, len(members) if count is None else count, rng)
+        picked = pick(members, len(members) if count is None else count, rng)
         return sorted(picked, key=cluster.order)
     return [target]
 
@@ -162,7 +162,7 @@ def partition_pairs(cluster: Cluster, fault: Partition | Isolate, rng: Stream) -
         return _across([minority, [n for n in nodes if n not in minority]], fault.one_way)
     # majorities-ring (Jepsen): in a random ring, each node hears only the majority window
     # around it, so every node sees a majority but no two nodes the same one.
-    ring = _pick(nodes, len(nodes), rng)
+    ring = pick(nodes, len(nodes), rng)
     n = len(ring)
     majority = n // 2 + 1
     behind = (majority - 1) // 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from sim.faults import Pairs, describe, drop_map, partition_pairs, resolve
+from sim.faults import Pairs, describe, drop_map, partition_pairs, pick, resolve
 from sim.history import FaultEvent
 from sim.network import Impairment
 from sim.spec.fault import (
@@ -77,6 +77,7 @@ class Nemesis:
         targets = resolve(self.c, fault.target, self.rng, count)
         self._hosts[i] = targets
         self._record(i, fault, "start", targets)
+        back = targets
         if isinstance(fault, CrashDb):
             for name in targets:
                 node = self.c.nodes[name]
@@ -91,6 +92,9 @@ class Nemesis:
         else:
             for host in targets:
                 self.c.power_off(host)
+            if isinstance(fault, CrashHost) and fault.restart_fraction < 1.0:
+                back = pick(targets, round(fault.restart_fraction * len(targets)), self.rng)
+                back = sorted(back, key=self.c.order)
 
             def restart() -> None:
                 for host in targets:
@@ -99,7 +103,13 @@ class Nemesis:
         self._undo[i] = restart
         if fault.restart_after is not None:
             yield self.c.env.timeout(fault.restart_after)
-            self._end(i, fault, targets)
+            if back is targets:
+                self._end(i, fault, targets)
+                return
+            # Only some hosts come back now (their host_up events say when); the fault ends
+            # with the others, at the final heal.
+            for host in back:
+                self.c.power_on(host)
 
     # --- network and processes -----------------------------------------------------------
 

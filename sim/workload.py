@@ -60,7 +60,12 @@ class ProbeLoop:
         key = self.index * 1_000_000 if write else 0
         last_write = self.wl.last_write
         nothing_yet = (0, (-1, -1.0))
+        powered = self.c.net.up
         while True:
+            if not powered[host]:
+                # A powered-off application server sends nothing until it boots again.
+                yield timeout(interval)
+                continue
             n += 1
             if incr:
                 key = 1 + self._rng.index(hot)

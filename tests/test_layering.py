@@ -45,6 +45,22 @@ PRODUCT_NAMES = (
     "orchestrator",
     "consul",
     "zookeeper",
+    "timescaledb",
+    "sqlserver",
+    "mssql",
+    "wsfc",
+    "dataguard",
+    "dynamodb",
+    "tidb",
+    "tikv",
+    "neo4j",
+    "elasticsearch",
+    "opensearch",
+    "influxdb",
+    "questdb",
+    "meilisearch",
+    "scylladb",
+    "galera",
 )
 # Whole words, with `_` and camelCase humps as word breaks (`etcd_ttl`, `HaproxyCheck`).
 PRODUCT_RE = re.compile(rf"(?<![a-z0-9])({'|'.join(PRODUCT_NAMES)})(?![a-z0-9])", re.IGNORECASE)
@@ -256,3 +272,16 @@ def test_no_product_name_in_engine_code() -> None:
     assert bad == [], "no system or product name in sim/ code (DESIGN.md):\n" + "\n".join(
         sorted(set(bad))
     )
+
+
+def test_no_preset_name_in_engine_code() -> None:
+    """Presets are data over the generic families: no file of sim/, docstrings included,
+    names one."""
+    presets = [p.stem for p in (REPO / "topologies").glob("*.yaml")]
+    bad = [
+        f"{path.relative_to(REPO)}: {name}"
+        for path in py_files(SIM)
+        for name in presets
+        if name in path.read_text(encoding="utf-8")
+    ]
+    assert bad == [], "no preset name in sim/ (presets are data):\n" + "\n".join(bad)

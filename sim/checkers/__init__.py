@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from sim.checkers.anomalies import OpAudit, WriteSpans, audit_ops, lost_updates
-from sim.checkers.failover import BREAKDOWN_KEYS, breakdown, failovers, false_failovers
+from sim.checkers.failover import (
+    BREAKDOWN_KEYS,
+    breakdown,
+    failover_time_s,
+    failovers,
+    false_failovers,
+)
 from sim.checkers.incident import fault_start
 from sim.checkers.lineage import LineageTree
 from sim.checkers.rpo import (
@@ -21,7 +27,15 @@ from sim.checkers.rpo import (
     rpo_bytes,
     rpo_s,
 )
-from sim.checkers.rto import rto_by_site, site_attempts, site_rto_s, site_rtos, worst_site
+from sim.checkers.rto import (
+    dark_sites,
+    rto_by_region,
+    rto_by_site,
+    site_attempts,
+    site_rto_s,
+    site_rtos,
+    worst_site,
+)
 from sim.checkers.split_brain import (
     dual_primary_s,
     lineage_overlaps,
@@ -36,6 +50,7 @@ from sim.history import History
 METRIC_KEYS = (
     "rto_s",
     "rto_s_by_site",
+    "rto_s_by_region",
     "read_rto_s",
     "read_rto_s_by_site",
     "lost_writes",
@@ -69,8 +84,10 @@ __all__ = [
     "audit_writes",
     "breakdown",
     "check_all",
+    "dark_sites",
     "discarded_segments",
     "dual_primary_s",
+    "failover_time_s",
     "failovers",
     "false_failovers",
     "fault_start",
@@ -84,6 +101,7 @@ __all__ = [
     "primary_spans",
     "rpo_bytes",
     "rpo_s",
+    "rto_by_region",
     "rto_by_site",
     "site_attempts",
     "site_rto_s",
@@ -109,6 +127,7 @@ def check_all(history: History) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rto_s": rto,
         "rto_s_by_site": by_site,
+        "rto_s_by_region": rto_by_region(by_site, history.meta.get("site_regions", {})),
         "read_rto_s": worst_site(read_by_site, has_fault)[1],
         "read_rto_s_by_site": read_by_site,
         **audit.counts(),

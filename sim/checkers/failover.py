@@ -38,6 +38,23 @@ def failovers(history: History) -> int:
     )
 
 
+def failover_time_s(history: History) -> float | None:
+    """From the fault to the first promotion of another node (as `failovers` counts them):
+    the span a preset's documented timers bound; None without a fault or a promotion."""
+    t_fault = fault_start(history)
+    if t_fault is None:
+        return None
+    node_of = {row.id: row.node for row in history.lineages}
+    return min(
+        (
+            row.t - t_fault
+            for row in history.lineages
+            if row.parent != NO_LINEAGE and node_of.get(row.parent) != row.node and row.t >= t_fault
+        ),
+        default=None,
+    )
+
+
 def false_failovers(history: History) -> int:
     """The failover decisions taken while the primary being replaced was up and reachable from
     a strict majority of the deciders, from the fault on; every such decision when there was

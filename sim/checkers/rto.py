@@ -78,14 +78,30 @@ def site_rto_s(attempts: Sequence[Attempt], t_fault: float, stable_s: float, t_e
     return INF
 
 
+def dark_sites(history: History) -> set[str]:
+    """The client sites whose every client host was powered off after the fault (a lost zone
+    or region takes its application servers with it): the application there was down too,
+    so its probes say nothing about the database, and nor do those of its hosts that boot
+    again later."""
+    t_fault = fault_start(history)
+    if t_fault is None:
+        return set()
+    down = {e.node for e in history.events if e.name == "host_down" and e.t >= t_fault}
+    clients: dict[str, list[str]] = history.meta.get("site_clients", {})
+    return {site for site, hosts in clients.items() if hosts and all(h in down for h in hosts)}
+
+
 def site_rtos(history: History, tree: LineageTree | None = None) -> dict[str, dict[str, float]]:
     """The RTO of each site, by op kind ("write", "read") then site name; sites that issued no
-    op of a kind are absent from it; every RTO is 0 without a fault."""
+    op of a kind, and dark sites, are absent from it; every RTO is 0 without a fault."""
     if tree is None:
         tree = LineageTree(history)
     t_fault = fault_start(history)
     # Without a fault every RTO is 0 and only the site names are needed.
     kinds = site_attempts(history, tree, INF if t_fault is None else t_fault)
+    for site in dark_sites(history):
+        for sites in kinds.values():
+            sites.pop(site, None)
     stable_s = float(history.meta["stable_s"])
     t_end = float(history.meta["t_observe_end"])
     return {
@@ -111,3 +127,13 @@ def worst_site(by_site: dict[str, float], has_fault: bool) -> tuple[str | None, 
         return None, INF if has_fault else 0.0
     site = min(sorted(by_site), key=lambda s: -by_site[s])
     return site, by_site[site]
+
+
+def rto_by_region(by_site: dict[str, float], site_regions: dict[str, str]) -> dict[str, float]:
+    """Each region's RTO: the worst of its client sites; a region without a witnessing site
+    (none, or all dark) is absent."""
+    out: dict[str, float] = {}
+    for site, rto in by_site.items():
+        region = site_regions.get(site, site)
+        out[region] = max(out.get(region, 0.0), rto)
+    return {r: out[r] for r in sorted(out)}

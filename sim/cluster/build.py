@@ -9,6 +9,7 @@ from sim.cluster.failover.lease import LeaseFamily
 from sim.cluster.failover.manual import ManualFamily
 from sim.cluster.failover.nofailover import NoFailoverFamily
 from sim.cluster.failover.observers import ObserversFamily
+from sim.cluster.failover.standby_cluster import StandbyClusterController
 from sim.cluster.hotkeys import HotKeys
 from sim.cluster.leaderless import LeaderlessReplication
 from sim.cluster.mesh import MeshReplication
@@ -54,7 +55,10 @@ def build(
     every_primary = isinstance(rep, MultiPrimary | Leaderless)
     if every_primary:
         # The application's writes spread over the nodes (each leaderless write lands on n).
-        copies = rep.n if isinstance(rep, Leaderless) else 1
+        copies = 1
+        if isinstance(rep, Leaderless):
+            regions = {c.net.region_of[h] for h in db_hosts}
+            copies = rep.n * (len(regions) if rep.local else 1)
         schedule = schedule.scaled(copies / len(db_hosts))
     c.schedule = schedule
     primary = topology.database.initial_primary
@@ -85,6 +89,8 @@ def build(
         c.controller = ObserversFamily(c, fo)
     else:
         c.controller = NoFailoverFamily(c)
+    if topology.standby_cluster is not None:
+        c.controller = StandbyClusterController(c, c.controller, topology.standby_cluster)
     c.router = build_router(c)
     c.requests = RequestService(c)
     workload = ClientWorkload(c, topology.workload)

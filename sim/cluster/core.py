@@ -43,6 +43,11 @@ class Controller(ABC):
     def start(self) -> None:
         """Create the family's processes."""
 
+    def managed(self) -> list[str]:
+        """The database nodes this family manages, in file order: all of them but a standby
+        cluster's, which follow their own rules."""
+        return [n for n in sorted(self.c.nodes, key=self.c.order) if n not in self.c.dr_nodes]
+
     def accepts_writes(self, node: DbNode) -> bool:
         """Whether a primary takes a write now (a family may refuse, e.g. too few replicas)."""
         return True
@@ -107,6 +112,11 @@ class Cluster:
         self.frozen: dict[str, set[str]] = {}
         self._thaw: dict[str, simpy.Event] = {}
         self._network_listeners: list[Callable[[], None]] = []
+        sc = topology.standby_cluster
+        # A standby cluster's nodes: asynchronous, outside the main cluster's failovers.
+        self.dr_nodes: frozenset[str] = frozenset(sc.nodes if sc is not None else ())
+        # Hosts a runbook keeps powered off (a retired cluster): they do not boot again.
+        self.retired: set[str] = set()
 
     # --- ordering and recording ------------------------------------------------------------
 
@@ -207,6 +217,7 @@ class Cluster:
         if not self.net.up[host]:
             return
         self.net.power(host, False)
+        self.event("host_down", host)
         self._power_gen[host] = self._power_gen.get(host, 0) + 1
         if host in self.nodes:
             self.nodes[host].crash(host_down=True)
@@ -222,7 +233,7 @@ class Cluster:
         if self.net.up[host]:
             return
         yield self.env.timeout(self.topo.boot)
-        if self.net.up[host] or gen != self._power_gen.get(host, 0):
+        if self.net.up[host] or gen != self._power_gen.get(host, 0) or host in self.retired:
             return
         self.net.power(host, True)
         self.event("host_up", host)

@@ -42,7 +42,14 @@ class LeaderlessReplication(NoStandbys):
         self.c = cluster
         self.spec = spec
         self.ring = sorted(cluster.nodes, key=cluster.order)
+        # Each region's own ring when every region holds n replicas of each row.
+        self.rings = (
+            [[n for n in self.ring if cluster.net.region_of[n] == r] for r in self._regions()]
+            if spec.local
+            else [self.ring]
+        )
         self.hints: list[Hint] = []
+        self._counted: dict[tuple[str, int], list[str]] = {}
         # When each replica got each row (probe keys): what a read finds there.
         self.applied: dict[tuple[str, int], float] = {}
 
@@ -59,10 +66,33 @@ class LeaderlessReplication(NoStandbys):
     def start(self) -> None:
         """No streams: writes are sent to the replicas one by one."""
 
+    def _regions(self) -> list[str]:
+        regions: list[str] = []
+        for name in self.ring:
+            if self.c.net.region_of[name] not in regions:
+                regions.append(self.c.net.region_of[name])
+        return regions
+
     def replicas(self, key: int) -> list[str]:
-        """The `n` nodes that hold row `key`: the next ones on the ring from its token."""
-        first = key % len(self.ring)
-        return [self.ring[(first + i) % len(self.ring)] for i in range(self.spec.n)]
+        """The nodes that hold row `key`: the next `n` on the ring from its token (on each
+        region's ring when replicas are placed per region)."""
+        return [
+            ring[(key % len(ring) + i) % len(ring)]
+            for ring in self.rings
+            for i in range(self.spec.n)
+        ]
+
+    def counted(self, coordinator: str, key: int) -> list[str]:
+        """The replicas of `key` whose acks and answers count toward w and r: all of them, or
+        those in the coordinator's region."""
+        found = self._counted.get((coordinator, key))
+        if found is None:
+            found = self.replicas(key)
+            if self.spec.local:
+                region = self.c.net.region_of[coordinator]
+                found = [r for r in found if self.c.net.region_of[r] == region]
+            self._counted[(coordinator, key)] = found
+        return found
 
     def _alive(self, coordinator: str, replica: str) -> bool:
         node = self.c.nodes[replica]
@@ -88,15 +118,23 @@ class LeaderlessReplication(NoStandbys):
                 there = net.link(coordinator, replica).median_s
                 back = net.link(replica, coordinator).median_s
                 plan.append((replica, t + there, t + there + back))
-        if len(plan) < self.spec.w:
+        counted = self.counted(coordinator, key)
+        if sum(1 for p in plan if p[0] in counted) < self.spec.w:
             return None
         if self.spec.hinted_handoff:
             self.hints.extend(Hint(r, key, t, coordinator, version) for r in missed)
         return sorted(plan, key=lambda p: p[2])
 
+    def planned_ack(
+        self, coordinator: str, key: int, plan: list[tuple[str, float, float]]
+    ) -> float:
+        """When the coordinator answers: at the w-th ack of a counted replica."""
+        counted = self.counted(coordinator, key)
+        return [p[2] for p in plan if p[0] in counted][self.spec.w - 1]
+
     def read_replicas(self, coordinator: str, key: int) -> list[str] | None:
         """The `r` nearest live replicas of `key`, or None when fewer are alive."""
-        live = [r for r in self.replicas(key) if self._alive(coordinator, r)]
+        live = [r for r in self.counted(coordinator, key) if self._alive(coordinator, r)]
         if len(live) < self.spec.r:
             return None
         live.sort(

@@ -30,7 +30,8 @@ class Replication:
         spec = cluster.topo.replication
         if isinstance(spec, Quorum):
             # A majority of n nodes, the primary included: any n // 2 standbys.
-            majority_standbys = len(cluster.topo.hosts_of("db")) // 2
+            voters = [h for h in cluster.topo.hosts_of("db") if h not in cluster.dr_nodes]
+            majority_standbys = len(voters) // 2
             spec = Sync.model_construct(
                 mode="sync", method="any", num_sync=majority_standbys, standbys="all"
             )
@@ -247,9 +248,9 @@ class Replication:
         return self.c.lineages.chain(self.c.nodes[node].lineage)
 
     def standbys_of(self, primary: DbNode) -> list[str]:
-        """Standbys the primary lists as connected (pg_stat_replication): streaming, or hung
-        until wal_sender_timeout; in file order. Kept until a connection changes: every
-        commit under synchronous replication asks."""
+        """Standbys of the cluster the primary lists as connected (pg_stat_replication):
+        streaming, or hung until wal_sender_timeout; in file order. Kept until a connection
+        changes: every commit under synchronous replication asks."""
         listed = self._listed.get(primary.name)
         if listed is None or self._listed_version != self._version:
             if self._listed_version != self._version:
@@ -257,6 +258,8 @@ class Replication:
                 self._listed_version = self._version
             names = [n for n, up in self.upstream_of.items() if up == primary.name]
             names += [n for n, (up, _) in self.hung.items() if up == primary.name]
+            # A standby cluster's nodes are always asynchronous: no commit rule counts them.
+            names = [n for n in names if n not in self.c.dr_nodes]
             listed = self._listed[primary.name] = sorted(names, key=self.c.order)
         return listed
 

@@ -311,7 +311,7 @@ class RequestService:
             aux = req.aux = req.aux or Aux()
             aux.replicas = commits[1:]
             req.lineage, req.lsn = commits[0][1], round(commits[0][2])
-            aux.planned_ack = plan[self.leaderless.spec.w - 1][2]
+            aux.planned_ack = self.leaderless.planned_ack(node.name, req.key, plan)
         else:
             req.commit = (node.name, node.lineage, lsn, t_commit)
             req.lineage = node.lineage

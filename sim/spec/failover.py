@@ -163,6 +163,31 @@ class Fencing(Spec):
     )
 
 
+class StandbyCluster(Spec):
+    """A standby cluster in another region for disaster recovery: its nodes replicate
+    asynchronously from the main cluster's primary (never in its sync set or quorum), take no
+    part in its failovers, and one of them is promoted only once the whole main cluster is
+    declared lost. After that promotion the runbook retires the main cluster: its database
+    hosts are powered off as soon as they can be reached, and stay off."""
+
+    nodes: list[Name] = Field(min_length=1, description="db hosts of the standby cluster")
+    promotion: Literal["manual", "automatic"] = Field(
+        description="manual: the loss pages a human who decides; automatic: a monitor in the "
+        "standby region promotes on its own (and cannot tell a lost region from a cut link)"
+    )
+    detect: Duration = Field(
+        description="no writable primary of the main cluster reachable from the standby "
+        "cluster for this long: the disaster is declared (automatic) or the page goes out"
+    )
+    response: DurationDist | None = Field(
+        default=None, description="manual: from the page to the decision to fail over (required)"
+    )
+    promote: DurationDist = Field(
+        description="the runbook's or the automation's steps before the standby leader is "
+        "promoted (checks, configuration change, moving the clients' DNS name)"
+    )
+
+
 Failover = Annotated[
     Manual | Lease | Consensus | Observers | NoFailover, Field(discriminator="family")
 ]

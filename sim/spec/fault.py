@@ -44,6 +44,14 @@ class CrashHost(Spec):
     restart_after: Duration | None = Field(
         default=None, description="power on again after this long; unset: only at the final heal"
     )
+    restart_fraction: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="the share of the crashed hosts (rounded, picked at random) that power on "
+        "after `restart_after`; the rest stay down until the final heal (an AZ power "
+        "interruption: some instances come back, others are lost with their disks)",
+    )
 
 
 class CrashDb(Spec):

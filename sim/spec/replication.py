@@ -67,6 +67,12 @@ class Leaderless(Spec):
     r: int = Field(ge=1, description="replicas a read asks (ONE 1, QUORUM n//2+1)")
     hinted_handoff: bool
     hint_window: Duration = Field(description="hints are kept this long (max_hint_window)")
+    local: bool = Field(
+        default=False,
+        description="n replicas in every region (one replication factor per data centre), and "
+        "w and r count only the replicas in the coordinator's region (LOCAL_QUORUM, "
+        "LOCAL_ONE): other regions get each write without being waited for",
+    )
 
 
 Replication = Annotated[

@@ -8,8 +8,17 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from sim.spec.base import Name, RefError, Spec
 from sim.spec.database import Database
-from sim.spec.failover import Consensus, Failover, Fencing, Lease, NoFailover, Observers
+from sim.spec.failover import (
+    Consensus,
+    Failover,
+    Fencing,
+    Lease,
+    NoFailover,
+    Observers,
+    StandbyCluster,
+)
 from sim.spec.network import Network
+from sim.spec.notes import Notes
 from sim.spec.replication import Leaderless, MultiPrimary, Replication, SemiSync, Sync
 from sim.spec.routing import Discovery, Proxy, Routing
 from sim.spec.sites import Host, Region
@@ -31,6 +40,14 @@ class Topology(Spec):
     fencing: Fencing = Fencing(mode="none")
     routing: Routing
     workload: Workload
+    standby_cluster: StandbyCluster | None = Field(
+        default=None, description="a disaster-recovery standby cluster in another region"
+    )
+    notes: Notes | None = Field(
+        default=None,
+        description="a preset's sources, the failover time its timers imply, and what it "
+        "does not model",
+    )
 
     _warnings: list[str] = PrivateAttr(default_factory=list)
 
@@ -60,8 +77,10 @@ class Topology(Spec):
                 f"'{self.database.initial_primary}' is not a db host",
                 f"use one of: {', '.join(db_hosts)}",
             )
-        self._check_replication(db_hosts)
-        self._check_failover(hosts, db_hosts)
+        self._check_standby_cluster(hosts, db_hosts)
+        dr = set(self.standby_cluster.nodes) if self.standby_cluster else set()
+        self._check_replication([h for h in db_hosts if h not in dr])
+        self._check_failover(hosts, [h for h in db_hosts if h not in dr])
         self._check_routing(hosts)
         for i, client in enumerate(self.workload.clients):
             self._expect_kind(hosts, client.host, "client", ("workload", "clients", i, "host"))
@@ -102,6 +121,50 @@ class Topology(Spec):
         if hosts[name][0].kind != kind:
             raise RefError(
                 loc, f"'{name}' is a {hosts[name][0].kind} host, not {kind}", f"name a {kind} host"
+            )
+
+    def _check_standby_cluster(
+        self, hosts: dict[str, tuple[Host, str, str]], db_hosts: list[str]
+    ) -> None:
+        sc = self.standby_cluster
+        if sc is None:
+            return
+        for i, name in enumerate(sc.nodes):
+            self._expect_kind(hosts, name, "db", ("standby_cluster", "nodes", i))
+            if name == self.database.initial_primary:
+                raise RefError(
+                    ("standby_cluster", "nodes", i),
+                    f"'{name}' is the main cluster's initial primary",
+                    "name standby hosts only",
+                )
+        if isinstance(self.replication, MultiPrimary | Leaderless):
+            raise RefError(
+                ("standby_cluster",),
+                "every node of a multi-primary or leaderless cluster takes writes: it has no "
+                "primary for a standby cluster to follow",
+                "remove standby_cluster, or use a single-primary replication mode",
+            )
+        if isinstance(self.failover, Consensus):
+            for i, name in enumerate(self.failover.priority):
+                if name in sc.nodes:
+                    raise RefError(
+                        ("failover", "priority", i),
+                        f"'{name}' belongs to the standby cluster, which takes no part in "
+                        "the main cluster's elections",
+                        "remove it from the priority list",
+                    )
+        if sc.promotion == "manual" and sc.response is None:
+            raise RefError(
+                ("standby_cluster", "response"),
+                "a manual promotion needs the on-call response time",
+                "add `response:` (e.g. {median: 15m, p99: 1h})",
+            )
+        main_regions = {hosts[h][2] for h in db_hosts if h not in sc.nodes}
+        shared = sorted({hosts[h][2] for h in sc.nodes} & main_regions)
+        if shared:
+            self._warnings.append(
+                f"the standby cluster shares region {', '.join(shared)} with the main cluster: "
+                "a region loss takes both"
             )
 
     def _check_replication(self, db_hosts: list[str]) -> None:
@@ -150,6 +213,16 @@ class Topology(Spec):
                     "need w <= n, r <= n and n <= db hosts",
                     "lower n, w or r, or add db hosts",
                 )
+            if rep.local:
+                per_region = Counter(hosts[name][2] for name in db)
+                short = sorted(r for r, count in per_region.items() if count < rep.n)
+                if short:
+                    raise RefError(
+                        ("replication", "local"),
+                        f"n = {rep.n} replicas in every region, but {', '.join(short)} "
+                        f"has fewer db hosts",
+                        "lower n, or add db hosts to those regions",
+                    )
         if isinstance(fo, Observers):
             for i, name in enumerate(fo.observers):
                 self._expect_kind(hosts, name, "observer", ("failover", "observers", i))

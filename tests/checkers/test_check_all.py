@@ -14,6 +14,7 @@ INF = float("inf")
 CONTRACT_KEYS = [
     "rto_s",
     "rto_s_by_site",
+    "rto_s_by_region",
     "read_rto_s",
     "read_rto_s_by_site",
     "lost_writes",
@@ -39,7 +40,7 @@ CONTRACT_KEYS = [
     "stale_reads",
     "ryw_violations",
 ]
-ANOMALY_KEYS = CONTRACT_KEYS[19:]
+ANOMALY_KEYS = CONTRACT_KEYS[20:]
 NO_ANOMALY = {
     "split_brain": [],
     "split_brain_s": 0.0,
@@ -68,6 +69,7 @@ def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
     assert check_all(hb.build()) == {
         "rto_s": 0.0,
         "rto_s_by_site": {"a": 0.0},
+        "rto_s_by_region": {"a": 0.0},
         "read_rto_s": 0.0,
         "read_rto_s_by_site": {"a": 0.0},
         "lost_writes": 0,
@@ -94,6 +96,7 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
     assert result == {
         "rto_s": 7.25,
         "rto_s_by_site": {"a": 7.25},
+        "rto_s_by_region": {"a": 7.25},
         "read_rto_s": 7.75,
         "read_rto_s_by_site": {"a": 7.75},
         "lost_writes": 0,
@@ -115,7 +118,7 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
         "client_s": 1.75,
         **NO_ANOMALY,
     }
-    stages = [result[k] for k in CONTRACT_KEYS[13:19]]
+    stages = [result[k] for k in CONTRACT_KEYS[14:20]]
     assert sum(stages) == result["rto_s"]
 
 

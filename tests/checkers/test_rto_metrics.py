@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from sim.checkers import check_all, rto_by_site, site_rto_s
+from sim.checkers import check_all, dark_sites, rto_by_site, site_rto_s
 
 if TYPE_CHECKING:
     from conftest import HistoryBuilder
@@ -158,3 +158,41 @@ def test_site_rto_counts_from_the_fault_when_the_first_bad_op_began_before_it() 
     attempts = [(9.5, 10.5, False), (9.6, 9.8, True)]
     attempts += [(t, t + 0.25, True) for t in (10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0)]
     assert site_rto_s(attempts, 10.0, 5.0, 60.0) == 0.25
+
+
+def test_regions_take_their_worst_site_and_dark_sites_witness_nothing(hb: HistoryBuilder) -> None:
+    """Sites a and b are zones of region r1, c of region r2. The fault powers off c's only
+    client host: its failed writes say nothing about the database, so neither c nor r2 has an
+    RTO; region r1 takes the worse of a and b."""
+    hb.lineage(0).lineage(1, 0, 10000, 14.0, "db2").final(1, 60000)
+    hb.primary(0, (0.0, 0), (10.0, 10000)).primary(1, (14.0, 10000), (60.0, 60000))
+    hb.fault(10.0, "crash", ("db1", "app-c"))
+    hb.event(10.0, "host_down", "db1").event(10.0, "host_down", "app-c")
+    hb.meta(
+        site_regions={"a": "r1", "b": "r1", "c": "r2"},
+        site_clients={"a": ["app-a"], "b": ["app-b"], "c": ["app-c"]},
+    )
+    for site, back in (("a", 15), ("b", 18), ("c", 60)):
+        hb.stream("write", [t + 0.5 for t in range(10)], on_0, site=site)
+        failed = [t + 0.5 for t in range(10, back)]
+        hb.stream("write", failed, None, duration=0.5, outcome="fail", site=site)
+        hb.stream("write", [t + 0.5 for t in range(back, 59)], on_1, site=site)
+    history = hb.build()
+    assert dark_sites(history) == {"c"}
+    result = check_all(history)
+    assert result["rto_s_by_site"] == {"a": 5.75, "b": 8.75}
+    assert result["rto_s_by_region"] == {"r1": 8.75}
+    assert result["rto_s"] == 8.75
+
+
+def test_every_site_dark_leaves_the_rto_censored(hb: HistoryBuilder) -> None:
+    """A single-region cluster that loses its region, application servers included: nothing
+    shows the service up, so the RTO is inf, not 0."""
+    hb.lineage(0).final(0, 10000)
+    hb.primary(0, (0.0, 0), (10.0, 10000))
+    hb.fault(10.0, "crash", ("db1", "app-a"))
+    hb.event(10.0, "host_down", "db1").event(10.0, "host_down", "app-a")
+    hb.meta(site_regions={"a": "r1"}, site_clients={"a": ["app-a"]})
+    hb.stream("write", [t + 0.5 for t in range(10)], on_0)
+    result = check_all(hb.build())
+    assert (result["rto_s"], result["rto_s_by_site"], result["rto_s_by_region"]) == (INF, {}, {})

@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 METRIC_KEYS = {
     "rto_s",
     "rto_s_by_site",
+    "rto_s_by_region",
     "read_rto_s",
     "read_rto_s_by_site",
     "lost_writes",
@@ -80,6 +81,7 @@ def test_run_json_metrics_and_provenance() -> None:
     assert metrics["failovers"] == 1
     assert set(metrics["rto_s_by_site"]) == {"eu-central-1a", "eu-central-1b", "eu-central-1c"}
     assert metrics["rto_s"] == max(metrics["rto_s_by_site"].values())
+    assert metrics["rto_s_by_region"] == {"eu-central-1": metrics["rto_s"]}
     stages = ("detection_s", "election_s", "fencing_s", "promotion_s", "routing_s", "client_s")
     assert sum(metrics[k] for k in stages) == pytest.approx(metrics["rto_s"], abs=1e-9)
     prov = out["provenance"]

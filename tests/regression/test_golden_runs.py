@@ -1,4 +1,5 @@
-"""Pinned runs: one seed of every catalog pair, compared with its golden file (metrics and
+"""Pinned runs: one seed of every catalog pair (every topology against every scenario it can
+run: the catalog's smoke test as well), compared with its golden file (metrics and
 history digest). A change to the model that moves them must be deliberate: refresh with
 `pytest tests/regression --update-golden` and say why in the commit."""
 
@@ -32,6 +33,12 @@ def test_golden_run(topology: str, scenario: str, request: pytest.FixtureRequest
         result = sim.run(sim.load_topology(topology).spec, sim.load_scenario(scenario).spec, 1)
     except InputError:
         pytest.skip("this scenario needs what the topology lacks")
+    m = result.metrics
+    # The smoke checks of every catalog pair, which this one run per pair also serves.
+    assert m["rto_s"] >= 0 and not math.isnan(m["rto_s"])
+    assert m["lost_writes"] >= 0 and m["failovers"] >= 0
+    assert len(result.history.ops) > 1000
+    assert result.history.final is not None
     observed = {
         "metrics": _plain(result.metrics),
         "history_digest": result.history.digest(),

@@ -47,7 +47,10 @@ class Member:
         self.voted: tuple[int, str] | None = None
         self.role = "follower"
         self.leader: str | None = None
+        # When it last heard from a leader (or gave a vote): what a pre-vote asks about.
         self.last_heard = 0.0
+        # When its election timer last restarted without that (it stood, or may not).
+        self.timer_base = 0.0
         self.acks: dict[str, float] = {}
         self.timeout = 0.0
         self.wake = self.c.env.event()
@@ -84,14 +87,14 @@ class Member:
             if self.role == "leader" or not self.up() or self.frozen():
                 yield self.wake
                 continue
-            deadline = self.last_heard + self.timeout
+            deadline = max(self.last_heard, self.timer_base) + self.timeout
             if env.now < deadline:
                 yield env.timeout(deadline - env.now) | self.wake
                 continue
             if self.f.may_stand(self.name):
                 yield from self._stand()
             else:
-                self.last_heard = env.now
+                self.timer_base = env.now
             self._reset_timeout()
 
     def _stand(self) -> Steps:
@@ -103,7 +106,9 @@ class Member:
         if spec.pre_vote:
             granted = yield from self.f.poll(self, peers, pre=True)
             if granted < self.f.majority or self.role == "leader":
-                self.last_heard = env.now
+                # Its timer starts again, but it has still heard from no leader: it grants
+                # the next pre-vote it is asked for.
+                self.timer_base = env.now
                 return
         self.term += 1
         self.voted = (self.term, self.name)
@@ -114,7 +119,7 @@ class Member:
             self.f.elected(self)
         elif self.role == "candidate":
             self.role = "follower"
-            self.last_heard = env.now
+            self.timer_base = env.now
 
     # --- messages ------------------------------------------------------------------------
 
@@ -179,7 +184,7 @@ class ConsensusFamily(Controller):
         self._last_leader: str | None = None
 
     def start(self) -> None:
-        names = sorted(self.c.nodes, key=self.c.order)
+        names = self.managed()
         self.majority = len(names) // 2 + 1
         for name in names:
             self.members[name] = Member(self, self.c.nodes[name])
@@ -441,7 +446,7 @@ class ConsensusFamily(Controller):
             node = self.c.nodes[host]
             node.process = "stopped"
             member.role, member.leader = "follower", None
-            member.last_heard = self.c.env.now
+            member.timer_base = self.c.env.now
             self.c.env.process(node.start(as_primary=False))
         elif member.role == "leader":
             member.role = "follower"

@@ -435,14 +435,14 @@ class LeaseFamily(Controller):
         store = self.store
         store.put(LEADER, primary, self.spec.ttl)
         store.put(STATUS, (self.c.nodes[primary].lineage, 0.0), INF)
-        for name in sorted(self.c.nodes, key=self.c.order):
+        for name in self.managed():
             store.put(f"members/{name}", self.c.nodes[name].role, self.spec.ttl)
         if self.spec.synchronous_mode != "off":
-            standbys = [n for n in sorted(self.c.nodes, key=self.c.order) if n != primary]
+            standbys = [n for n in self.managed() if n != primary]
             initial = standbys[: self.num_sync]
             store.put(SYNC, initial, INF)
             self.c.replication.set_sync_names(self.c.nodes[primary], initial)
-        for name in sorted(self.c.nodes, key=self.c.order):
+        for name in self.managed():
             self._launch(name)
         self.agents[primary].leader_expiry = self.spec.ttl
 

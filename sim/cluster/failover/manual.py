@@ -79,7 +79,7 @@ class ManualFamily(Controller):
             return
         candidates = [
             n
-            for n in (self.c.nodes[m] for m in sorted(self.c.nodes, key=self.c.order))
+            for n in (self.c.nodes[m] for m in self.managed())
             if n.name != old.name and n.role == "replica" and n.serving and n.busy is None
         ]
         if not candidates:
@@ -96,7 +96,7 @@ class ManualFamily(Controller):
         if not new.writable:
             return
         self.primary = new.name
-        for name in sorted(self.c.nodes, key=self.c.order):
+        for name in self.managed():
             other = self.c.nodes[name]
             if other is not new and other.role == "replica" and other.busy is None:
                 self._repoint(other, new)
@@ -133,7 +133,7 @@ class ManualFamily(Controller):
         primary = self.c.nodes[self.primary]
         if not primary.writable:
             return
-        for name in sorted(self.c.nodes, key=self.c.order):
+        for name in self.managed():
             node = self.c.nodes[name]
             if node is primary or node.busy is not None or not node.host_up:
                 continue

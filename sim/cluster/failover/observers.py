@@ -100,7 +100,10 @@ class ObserversFamily(Controller):
             if self._valid_reply(obs):
                 obs.last_ok, obs.sdown = env.now, False
                 continue
-            if env.now - obs.last_ok < self.c.local(obs.name, spec.down_after):
+            # Ticks are sums of floats: a silence of exactly down_after may come out a hair
+            # short, which would cost a whole extra ping.
+            silence = env.now - obs.last_ok + 1e-9 * max(1.0, env.now)
+            if silence < self.c.local(obs.name, spec.down_after):
                 continue
             if not obs.sdown:
                 obs.sdown = True
@@ -134,7 +137,7 @@ class ObserversFamily(Controller):
         target = self.c.nodes[obs.primary]
         if not target.writable:
             return
-        for name in sorted(self.c.nodes, key=self.c.order):
+        for name in self.managed():
             node = self.c.nodes[name]
             if name != target.name and node.writable and self.c.net.connected(obs.name, name):
                 self.c.event("reconfigured", name, f"replica of {target.name}")
@@ -172,7 +175,7 @@ class ObserversFamily(Controller):
         now = c.env.now
         candidates = [
             c.nodes[n]
-            for n in sorted(c.nodes, key=c.order)
+            for n in self.managed()
             if n != old.name
             and c.nodes[n].role == "replica"
             and c.nodes[n].serving
@@ -206,7 +209,7 @@ class ObserversFamily(Controller):
             return
         for o in self._reachable(leader):
             o.epoch, o.primary, o.sdown, o.last_ok = epoch, best.name, False, c.env.now
-        for name in sorted(c.nodes, key=c.order):
+        for name in self.managed():
             node = c.nodes[name]
             if node is not best and node.role == "replica" and node.busy is None:
                 self._repoint(node, best)

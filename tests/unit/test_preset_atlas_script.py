@@ -1,0 +1,56 @@
+"""The atlas script's figures for one (preset, scenario): percentiles that keep censored runs,
+loss counts, and an exact interval on the split-brain share."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _atlas() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("preset_atlas", REPO / "scripts/preset_atlas.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["preset_atlas"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ATLAS = _atlas()
+
+
+def _run(rto: float, lost: int = 0, brain: bool = False) -> dict[str, object]:
+    return {"rto_s": rto, "lost_writes": lost, "split_brain": [(0.0, 1.0)] if brain else []}
+
+
+def test_censored_runs_stay_in_the_percentiles() -> None:
+    rows = [_run(float(i)) for i in range(1, 99)] + [_run(math.inf), _run(math.inf)]
+    r = ATLAS.summarize(rows)
+    assert r["runs"] == 100 and r["censored"] == 2
+    assert r["rto_p50_s"] == 50.0
+    assert math.isinf(r["rto_p99_s"])
+
+
+def test_losses_and_split_brain_share_with_an_exact_interval() -> None:
+    rows = [_run(1.0, lost=3, brain=True)] + [_run(1.0)] * 199
+    r = ATLAS.summarize(rows)
+    assert (r["lost_writes_mean"], r["lost_writes_max"], r["runs_with_loss"]) == (0.015, 3, 1)
+    assert r["split_brain_runs"] == 1
+    low, high = r["split_brain_ci"]
+    # Clopper-Pearson for 1 of 200 at 95 %: [0.000127, 0.0275].
+    assert low == pytest.approx(0.000127, abs=1e-6)
+    assert high == pytest.approx(0.0275, abs=1e-4)
+
+
+def test_no_split_brain_still_has_an_upper_bound() -> None:
+    r = ATLAS.summarize([_run(0.0)] * 200)
+    assert r["split_brain_ci"][0] == 0.0
+    # With none in 200 runs, the exact two-sided 95 % interval still reaches 1.83 %.
+    assert r["split_brain_ci"][1] == pytest.approx(0.0183, abs=1e-4)
