@@ -61,6 +61,11 @@ cols[2].metric("lost_writes", m["lost_writes"])
 cols[3].metric("divergent_writes", m["divergent_writes"])
 cols[4].metric("indeterminate", m["indeterminate"])
 cols[5].metric("failovers", m["failovers"])
+regions = " · ".join(f"{r} {data.fmt_s(v)}" for r, v in m["rto_s_by_region"].items())
+st.caption(
+    "rto_s by region (its worst zone; a zone whose clients all lost power is no witness): "
+    + (regions or "no region has a witness")
+)
 st.caption(charts.RTO_DEFINITION)
 st.caption(charts.RPO_DEFINITION)
 

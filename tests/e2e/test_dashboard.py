@@ -221,6 +221,8 @@ def test_timeline_runs_one_seed(small_catalog: Path) -> None:
     assert metrics["failovers"] == "1"
     texts = captions(at)
     assert charts.RTO_DEFINITION in texts and charts.RPO_DEFINITION in texts
+    by_region = [t for t in texts if t.startswith("rto_s by region")]
+    assert len(by_region) == 1 and metrics["rto_s"] in by_region[0]
     assert len(at.dataframe) == 1  # all metrics, in the expander
 
 
