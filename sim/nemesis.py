@@ -77,7 +77,8 @@ class Nemesis:
         targets = resolve(self.c, fault.target, self.rng, count)
         self._hosts[i] = targets
         self._record(i, fault, "start", targets)
-        back = targets
+        # The hosts that power on after `restart_after` when only some do; None: all of them.
+        some: list[str] | None = None
         if isinstance(fault, CrashDb):
             for name in targets:
                 node = self.c.nodes[name]
@@ -93,8 +94,8 @@ class Nemesis:
             for host in targets:
                 self.c.power_off(host)
             if isinstance(fault, CrashHost) and fault.restart_fraction < 1.0:
-                back = pick(targets, round(fault.restart_fraction * len(targets)), self.rng)
-                back = sorted(back, key=self.c.order)
+                picked = pick(targets, round(fault.restart_fraction * len(targets)), self.rng)
+                some = sorted(picked, key=self.c.order)
 
             def restart() -> None:
                 for host in targets:
@@ -103,12 +104,12 @@ class Nemesis:
         self._undo[i] = restart
         if fault.restart_after is not None:
             yield self.c.env.timeout(fault.restart_after)
-            if back is targets:
+            if some is None:
                 self._end(i, fault, targets)
                 return
             # Only some hosts come back now (their host_up events say when); the fault ends
             # with the others, at the final heal.
-            for host in back:
+            for host in some:
                 self.c.power_on(host)
 
     # --- network and processes -----------------------------------------------------------

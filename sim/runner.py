@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from sim.checkers import check_all
+from sim.checkers import check_all, failover_time_s
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
 from sim.faults import check_targets
@@ -156,10 +156,12 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
     proxies = c.router.names()
     vias = {cl.host: cl.via for cl in topology.workload.clients}
     sites: dict[str, list[str]] = {}
-    site_host: dict[str, str] = {}
+    site_clients: dict[str, list[str]] = {}
+    site_regions: dict[str, str] = {}
     for cl in topology.workload.clients:
         site = c.net.zone_of[cl.host]
-        site_host.setdefault(site, cl.host)
+        site_clients.setdefault(site, []).append(cl.host)
+        site_regions[site] = c.net.region_of[cl.host]
         router = vias[cl.host] if vias[cl.host] is not None else (proxies[0] if proxies else "")
         sites.setdefault(site, [])
         if router and router not in sites[site]:
@@ -175,11 +177,8 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
         "slow_s": scenario.checks.slow,
         "tx_bytes": topology.workload.tx_bytes,
         "site_routers": sites,
-        "site_clients": {
-            site: [cl.host for cl in topology.workload.clients if c.net.zone_of[cl.host] == site]
-            for site in sites
-        },
-        "site_regions": {site: c.net.region_of[site_host[site]] for site in sites},
+        "site_clients": site_clients,
+        "site_regions": site_regions,
         "write_probes_per_s": {
             site: sum(
                 cl.writes for cl in topology.workload.clients if c.net.zone_of[cl.host] == site
@@ -204,6 +203,17 @@ def history_until(topology: Topology, scenario: Scenario, seed: int, until: floa
         c, _, _ = build(topology, scenario, seed)
         c.env.run(until=min(until, scenario.duration))
     return c.history
+
+
+def failover_time(topology: Topology, scenario: Scenario, seed: int) -> float | None:
+    """One run's `failover_time_s`, watching only until the failover band in the topology's
+    notes has passed (the whole window without a band): enough to tell a seed inside the
+    band from one outside it."""
+    band = topology.notes.failover if topology.notes is not None else None
+    until = scenario.duration
+    if band is not None:
+        until = min(f.at for f in scenario.faults) + band.high + 1.0
+    return failover_time_s(history_until(topology, scenario, seed, until))
 
 
 def run(topology: Topology, scenario: Scenario, seed: int) -> RunResult:

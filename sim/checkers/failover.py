@@ -19,40 +19,37 @@ BREAKDOWN_KEYS = (
 STAGE_EVENTS = ("failure_detected", "leader_elected", "fence_done", "promotion_done")
 
 
+def _promotions(history: History) -> list[float]:
+    """When another node was promoted (a new lineage begun elsewhere than its parent), from
+    the fault on; every such promotion when there was none."""
+    t_fault = fault_start(history)
+    node_of = {row.id: row.node for row in history.lineages}
+    return [
+        row.t
+        for row in history.lineages
+        if row.parent != NO_LINEAGE
+        and node_of.get(row.parent) != row.node
+        and (t_fault is None or row.t >= t_fault)
+    ]
+
+
 def failovers(history: History) -> int:
-    """The promotions of another node (new lineages begun elsewhere than their parent) from
-    the fault on; every such promotion when there was none.
+    """The promotions of another node from the fault on (every one when there was no fault).
 
     Why not every new lineage: a primary restarted in place may come back on a new timeline
     (Patroni restarts a crashed primary read-only, then promotes it); that is no failover.
     A multi-primary cluster is not special: a node promoted to replace another on a new
     lineage is counted the same way, however many other primaries were serving."""
-    t_fault = fault_start(history)
-    node_of = {row.id: row.node for row in history.lineages}
-    return sum(
-        1
-        for row in history.lineages
-        if row.parent != NO_LINEAGE
-        and node_of.get(row.parent) != row.node
-        and (t_fault is None or row.t >= t_fault)
-    )
+    return len(_promotions(history))
 
 
 def failover_time_s(history: History) -> float | None:
-    """From the fault to the first promotion of another node (as `failovers` counts them):
-    the span a preset's documented timers bound; None without a fault or a promotion."""
+    """From the fault to the first promotion of another node: the span a preset's documented
+    timers bound; None without a fault or a promotion."""
     t_fault = fault_start(history)
     if t_fault is None:
         return None
-    node_of = {row.id: row.node for row in history.lineages}
-    return min(
-        (
-            row.t - t_fault
-            for row in history.lineages
-            if row.parent != NO_LINEAGE and node_of.get(row.parent) != row.node and row.t >= t_fault
-        ),
-        default=None,
-    )
+    return min((t - t_fault for t in _promotions(history)), default=None)
 
 
 def false_failovers(history: History) -> int:

@@ -48,6 +48,14 @@ class Controller(ABC):
         cluster's, which follow their own rules."""
         return [n for n in sorted(self.c.nodes, key=self.c.order) if n not in self.c.dr_nodes]
 
+    def repoint(self, node: DbNode, primary: DbNode) -> None:
+        """Make a replica follow `primary`: at once when it can, after a rewind or re-clone
+        when its history has diverged."""
+        if node.needs_rejoin(primary):
+            self.c.env.process(node.rejoin(primary))
+        else:
+            self.c.replication.follow(node, primary.name)
+
     def accepts_writes(self, node: DbNode) -> bool:
         """Whether a primary takes a write now (a family may refuse, e.g. too few replicas)."""
         return True

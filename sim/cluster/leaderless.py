@@ -49,7 +49,6 @@ class LeaderlessReplication(NoStandbys):
             else [self.ring]
         )
         self.hints: list[Hint] = []
-        self._counted: dict[tuple[str, int], list[str]] = {}
         # When each replica got each row (probe keys): what a read finds there.
         self.applied: dict[tuple[str, int], float] = {}
 
@@ -85,14 +84,11 @@ class LeaderlessReplication(NoStandbys):
     def counted(self, coordinator: str, key: int) -> list[str]:
         """The replicas of `key` whose acks and answers count toward w and r: all of them, or
         those in the coordinator's region."""
-        found = self._counted.get((coordinator, key))
-        if found is None:
-            found = self.replicas(key)
-            if self.spec.local:
-                region = self.c.net.region_of[coordinator]
-                found = [r for r in found if self.c.net.region_of[r] == region]
-            self._counted[(coordinator, key)] = found
-        return found
+        replicas = self.replicas(key)
+        if not self.spec.local:
+            return replicas
+        region = self.c.net.region_of[coordinator]
+        return [r for r in replicas if self.c.net.region_of[r] == region]
 
     def _alive(self, coordinator: str, replica: str) -> bool:
         node = self.c.nodes[replica]

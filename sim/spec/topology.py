@@ -78,9 +78,10 @@ class Topology(Spec):
                 f"use one of: {', '.join(db_hosts)}",
             )
         self._check_standby_cluster(hosts, db_hosts)
-        dr = set(self.standby_cluster.nodes) if self.standby_cluster else set()
-        self._check_replication([h for h in db_hosts if h not in dr])
-        self._check_failover(hosts, [h for h in db_hosts if h not in dr])
+        dr = self.standby_cluster.nodes if self.standby_cluster else []
+        main = [h for h in db_hosts if h not in dr]
+        self._check_replication(main)
+        self._check_failover(hosts, main)
         self._check_routing(hosts)
         for i, client in enumerate(self.workload.clients):
             self._expect_kind(hosts, client.host, "client", ("workload", "clients", i, "host"))

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.checkers import BREAKDOWN_KEYS, breakdown, check_all, failovers, false_failovers
+from sim.checkers import (
+    BREAKDOWN_KEYS,
+    breakdown,
+    check_all,
+    failover_time_s,
+    failovers,
+    false_failovers,
+)
 
 if TYPE_CHECKING:
     from conftest import HistoryBuilder
@@ -28,6 +35,17 @@ def test_a_primary_restarted_on_a_new_timeline_is_no_failover(hb: HistoryBuilder
     hb.lineage(1, node="db1").lineage(2, 1, 100, 5.0, "db1").lineage(3, 2, 200, 9.0, "db2")
     hb.fault(1.0)
     assert failovers(hb.build()) == 1
+
+
+def test_failover_time_runs_to_the_first_promotion_elsewhere(hb: HistoryBuilder) -> None:
+    """A restart on a new timeline at 5 is no failover; db2's promotion at 9 is: 8 s after
+    the fault. Without a fault or without a promotion there is no failover time."""
+    hb.lineage(1, node="db1").lineage(2, 1, 100, 5.0, "db1").lineage(3, 2, 200, 9.0, "db2")
+    assert failover_time_s(hb.history) is None
+    hb.fault(1.0)
+    assert failover_time_s(hb.build()) == 8.0
+    hb.history.lineages = hb.history.lineages[:2]
+    assert failover_time_s(hb.build()) is None
 
 
 def false_failover_decisions(hb: HistoryBuilder) -> None:

@@ -10,8 +10,7 @@ import pytest
 from conftest import WORKERS
 
 import sim
-from sim.checkers import failover_time_s
-from sim.runner import history_until
+from sim.runner import failover_time
 
 SEEDS = 200
 BANDED = [
@@ -22,12 +21,9 @@ BANDED = [
 
 
 def _failover_time(name: str, seed: int) -> float | None:
-    topology = sim.load_topology(name).spec
-    crash = sim.load_scenario("primary-crash").spec
-    assert topology.notes is not None and topology.notes.failover is not None
-    # Watching past the band's end is enough to tell a seed inside it from one outside.
-    until = crash.faults[0].at + topology.notes.failover.high + 1.0
-    return failover_time_s(history_until(topology, crash, seed, until))
+    return failover_time(
+        sim.load_topology(name).spec, sim.load_scenario("primary-crash").spec, seed
+    )
 
 
 @pytest.mark.parametrize("name", BANDED)

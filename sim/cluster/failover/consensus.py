@@ -412,8 +412,8 @@ class ConsensusFamily(Controller):
             return
         if node.busy is not None:
             return
-        if target.log is not None and node.needs_rejoin(target):
-            self.c.env.process(node.rejoin(target))
+        if target.log is not None:
+            self.repoint(node, target)
         else:
             self.c.replication.follow(node, leader)
 

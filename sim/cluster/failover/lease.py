@@ -288,11 +288,8 @@ class LeaseAgent:
     def _follow(self, leader: str) -> None:
         node = self.node
         target = self.c.nodes[leader]
-        if not target.writable:
-            self.c.replication.follow(node, leader)
-            return
-        if node.needs_rejoin(target):
-            self.c.env.process(node.rejoin(target))
+        if target.writable:
+            self.f.repoint(node, target)
         else:
             self.c.replication.follow(node, leader)
 

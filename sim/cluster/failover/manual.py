@@ -23,7 +23,6 @@ from sim.spec.failover import Manual
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
-    from sim.cluster.node import DbNode
 
 
 class ManualFamily(Controller):
@@ -99,14 +98,8 @@ class ManualFamily(Controller):
         for name in self.managed():
             other = self.c.nodes[name]
             if other is not new and other.role == "replica" and other.busy is None:
-                self._repoint(other, new)
+                self.repoint(other, new)
         self.c.router.primary_changed(new.name)
-
-    def _repoint(self, node: DbNode, primary: DbNode) -> None:
-        if node.needs_rejoin(primary):
-            self.c.env.process(node.rejoin(primary))
-        else:
-            self.c.replication.follow(node, primary.name)
 
     # --- Controller ----------------------------------------------------------------------
 
@@ -142,4 +135,4 @@ class ManualFamily(Controller):
                 yield self.c.env.process(node.demote(then_standby=False))
                 self.c.env.process(node.rejoin(primary))
             elif node.role == "replica" and node.upstream != primary.name:
-                self._repoint(node, primary)
+                self.repoint(node, primary)

@@ -142,7 +142,7 @@ class ObserversFamily(Controller):
             if name != target.name and node.writable and self.c.net.connected(obs.name, name):
                 self.c.event("reconfigured", name, f"replica of {target.name}")
                 node.step_down()
-                self._repoint(node, target)
+                self.repoint(node, target)
 
     # --- the failover --------------------------------------------------------------------
 
@@ -212,14 +212,8 @@ class ObserversFamily(Controller):
         for name in self.managed():
             node = c.nodes[name]
             if node is not best and node.role == "replica" and node.busy is None:
-                self._repoint(node, best)
+                self.repoint(node, best)
         c.router.primary_changed(best.name)
-
-    def _repoint(self, node: DbNode, primary: DbNode) -> None:
-        if node.needs_rejoin(primary):
-            self.c.env.process(node.rejoin(primary))
-        else:
-            self.c.replication.follow(node, primary.name)
 
     # --- writes on a primary without enough replicas -------------------------------------
 

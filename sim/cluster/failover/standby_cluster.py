@@ -88,12 +88,8 @@ class StandbyClusterController(Controller):
             node = self.c.nodes[name]
             if node.role != "replica" or node.busy is not None or node.upstream == primary.name:
                 continue
-            if not node.serving:
-                continue
-            if node.needs_rejoin(primary):
-                self.c.env.process(node.rejoin(primary))
-            else:
-                self.c.replication.follow(node, primary.name)
+            if node.serving:
+                self.repoint(node, primary)
 
     def _still_lost(self) -> bool:
         watcher = self._watcher()
@@ -110,14 +106,17 @@ class StandbyClusterController(Controller):
             assert self.spec.response is not None
             yield self.c.env.timeout(sample(self.spec.response, self.rng))
             if not self._still_lost():
-                self.c.event("stand_down", watcher, "main cluster reachable again")
-                self._declared = False
-                self._lost_since = None
-                self._observe()
+                self._stand_down(watcher)
                 return
         else:
             self.c.event("failure_detected", watcher, "main cluster lost: disaster declared")
         yield from self._promote()
+
+    def _stand_down(self, node: str) -> None:
+        self.c.event("stand_down", node, "main cluster reachable again")
+        self._declared = False
+        self._lost_since = None
+        self._observe()
 
     def _promote(self) -> Generator[Any, Any, None]:
         now = self.c.env.now
@@ -141,10 +140,7 @@ class StandbyClusterController(Controller):
             return
         if not self._still_lost():
             # The last step of the runbook checks again: the main cluster is back.
-            self.c.event("stand_down", new.name, "main cluster reachable again")
-            self._declared = False
-            self._lost_since = None
-            self._observe()
+            self._stand_down(new.name)
             return
         self._record_decision(new)
         yield self.c.env.process(new.promote())
@@ -155,10 +151,7 @@ class StandbyClusterController(Controller):
         for name in self.nodes:
             other = self.c.nodes[name]
             if other is not new and other.role == "replica" and other.busy is None:
-                if other.needs_rejoin(new):
-                    self.c.env.process(other.rejoin(new))
-                else:
-                    self.c.replication.follow(other, new.name)
+                self.repoint(other, new)
         self.c.router.primary_changed(new.name)
         self._retire_main(new)
 
@@ -178,7 +171,7 @@ class StandbyClusterController(Controller):
     def _retire_main(self, new: DbNode) -> None:
         """Power off the main cluster's database hosts that can be reached now; every one of
         them stays off from here on."""
-        for name in self.main.managed():
+        for name in self.main_nodes:
             self.c.retired.add(name)
             if self.c.net.up[name] and self.c.net.connected(new.name, name):
                 self.c.event("retired", name, "main cluster retired after the regional failover")
@@ -227,7 +220,7 @@ class StandbyClusterController(Controller):
     def heal(self) -> None:
         self.main.heal()
         if self.promoted is not None:
-            for name in self.main.managed():
+            for name in self.main_nodes:
                 if self.c.net.up[name]:
                     self.c.event("retired", name, "main cluster retired at the end")
                     self.c.power_off(name)
