@@ -64,7 +64,7 @@ class ProbeLoop:
         while True:
             if not powered[host]:
                 # A powered-off application server sends nothing until it boots again.
-                yield timeout(interval)
+                yield self.c.booted(host)
                 continue
             n += 1
             if incr:

@@ -125,6 +125,7 @@ class Cluster:
         self.dr_nodes: frozenset[str] = frozenset(sc.nodes if sc is not None else ())
         # Hosts a runbook keeps powered off (a retired cluster): they do not boot again.
         self.retired: set[str] = set()
+        self._booted: dict[str, simpy.Event] = {}
 
     # --- ordering and recording ------------------------------------------------------------
 
@@ -232,6 +233,12 @@ class Cluster:
         self.controller.host_powered(host, False)
         self.network_changed()
 
+    def booted(self, host: str) -> simpy.Event:
+        """An event that fires when the powered-off `host` has booted again."""
+        if host not in self._booted:
+            self._booted[host] = self.env.event()
+        return self._booted[host]
+
     def power_on(self, host: str) -> Any:
         """Boot the host; its services start once it is up (a simpy process)."""
         return self.env.process(self._boot(host))
@@ -245,5 +252,8 @@ class Cluster:
             return
         self.net.power(host, True)
         self.event("host_up", host)
+        waiting = self._booted.pop(host, None)
+        if waiting is not None:
+            waiting.succeed()
         self.controller.host_powered(host, True)
         self.network_changed()
