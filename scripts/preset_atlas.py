@@ -17,6 +17,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,8 +82,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def compute(
-    names: list[str], seeds: int, workers: int, refresh: bool, old: dict[str, Any]
+    names: list[str],
+    seeds: int,
+    workers: int,
+    refresh: bool,
+    old: dict[str, Any],
+    save: Callable[[dict[str, Any]], None] = lambda _: None,
 ) -> dict[str, Any]:
+    """The figures of `names`, reusing `old` where the digests match; `save` gets the figures
+    so far after every preset, so a run cut short keeps what it finished."""
     out: dict[str, Any] = {}
     for name in names:
         topology = sim.load_topology(name).spec
@@ -102,6 +110,7 @@ def compute(
             results[scenario_name] = summarize(rows)
             print(f"{name} {scenario_name}: {time.monotonic() - t0:.0f} s", file=sys.stderr)
         out[name] = {"seeds": seeds, "digests": dig, "results": results}
+        save(out)
     return out
 
 
@@ -224,15 +233,21 @@ def main() -> int:
     old_presets = old.get("presets", {})
     names = presets()
     todo = args.only if args.only else names
-    fresh = compute(todo, args.seeds, args.workers, args.refresh, old_presets)
-    merged = {n: fresh.get(n, old_presets.get(n)) for n in names}
-    missing = sorted(n for n, v in merged.items() if v is None)
+
+    def merge(fresh: dict[str, Any]) -> dict[str, Any]:
+        return {n: v for n in names if (v := fresh.get(n, old_presets.get(n))) is not None}
+
+    def save(fresh: dict[str, Any]) -> None:
+        DOCS.mkdir(exist_ok=True)
+        payload = {"hasim_version": hasim_version(), "suite": list(STANDARD_SUITE)}
+        payload["presets"] = merge(fresh)
+        JSON_PATH.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
+
+    merged = merge(compute(todo, args.seeds, args.workers, args.refresh, old_presets, save))
+    missing = sorted(set(names) - set(merged))
     if missing:
         print(f"no figures yet for {', '.join(missing)}: run without --only", file=sys.stderr)
         return 1
-    DOCS.mkdir(exist_ok=True)
-    payload = {"hasim_version": hasim_version(), "suite": list(STANDARD_SUITE), "presets": merged}
-    JSON_PATH.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n")
     MD_PATH.write_text(render(merged) + "\n")
     print(f"wrote {MD_PATH} and {JSON_PATH}", file=sys.stderr)
     return 0
