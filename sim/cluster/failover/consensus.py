@@ -103,13 +103,16 @@ class Member:
         if self.leader is not None and self.f.incident_open():
             self.c.event("failure_detected", self.name, f"no heartbeat from {self.leader}")
         peers = self.f.peers(self.name)
+        # The election timer restarts when it stands, not when the votes stop coming: a
+        # split vote costs one fresh timeout from then (etcd/raft), not a wait and a timeout.
+        stood = env.now
         if spec.pre_vote:
             granted = yield from self.f.poll(self, peers, pre=True)
             if granted < self.f.majority or self.role == "leader":
-                # Its timer starts again, but it has still heard from no leader: it grants
-                # the next pre-vote it is asked for.
-                self.timer_base = env.now
+                # It has still heard from no leader: it grants the next pre-vote it is asked.
+                self.timer_base = stood
                 return
+            stood = env.now
         self.term += 1
         self.voted = (self.term, self.name)
         self.role = "candidate"
@@ -119,7 +122,7 @@ class Member:
             self.f.elected(self)
         elif self.role == "candidate":
             self.role = "follower"
-            self.timer_base = env.now
+            self.timer_base = stood
 
     # --- messages ------------------------------------------------------------------------
 
