@@ -411,6 +411,10 @@ class RequestService:
                 self._finish(req, "info", req.deadline, "timeout")
             elif not node.serving or node.incarnation != session.incarnation:
                 self._finish(req, "info", now + req.back, "reset")
+            elif node.role != "primary":
+                # It stepped down with the commit made but not acknowledged: the client gets
+                # an error and never learns whether the write is there.
+                self._finish(req, "info", now + req.back, "not-leader")
             else:
                 self._await_ack(req, node, now)
         elif not self._path_ok(req, forward=False):

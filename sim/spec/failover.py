@@ -136,6 +136,13 @@ class Observers(Spec):
         "`min_replicas_max_lag` (0: never refuses)",
     )
     min_replicas_max_lag: Duration = Field(description="how recent a replica's ack must be")
+    self_fence_after: Duration | None = Field(
+        default=None,
+        description="a primary that has been out of reach of a majority of the voters (the "
+        "observers and the database nodes, itself included) for this long steps down: the "
+        "cluster manager takes its database offline on quorum loss, Fast-Start Failover's "
+        "primary shutdown, a cluster node in its failed state. Absent: it never does",
+    )
 
 
 class NoFailover(Spec):

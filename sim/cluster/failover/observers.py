@@ -16,6 +16,11 @@ Failover observer and Orchestrator follow the same shape).
 - With `min_replicas_to_write`, the primary refuses writes when fewer replicas have been
   heard from within `min_replicas_max_lag`: a primary cut off from its replicas stops
   acknowledging after that lag.
+- With `self_fence_after`, a primary out of reach of a majority of the voters (observers and
+  database nodes) for that long steps down on its own (a cluster manager's node that lost
+  quorum takes its resources offline; Fast-Start Failover's primary shuts down; a cluster
+  node in its failed state refuses writes). Once an observer reaches it again, it is made a
+  replica of the configured primary.
 """
 
 from __future__ import annotations
@@ -60,12 +65,18 @@ class ObserversFamily(Controller):
         self.majority = len(spec.observers) // 2 + 1
         self._failing_over = False
         self._fault_at = min((f.at for f in cluster.scenario.faults), default=float("inf"))
+        # When each primary lost the majority of the voters (self-fencing's clock), and the
+        # nodes that fenced themselves and follow nobody yet.
+        self._cut_since: dict[str, float] = {}
+        self._fenced: set[str] = set()
 
     def start(self) -> None:
         for name in self.spec.observers:
             self.c.env.process(self._watch(self.observers[name]))
         if self.spec.min_replicas_to_write:
             self.c.on_network_change(self._lag_timer)
+        if self.spec.self_fence_after is not None:
+            self.c.on_network_change(self._check_isolation)
 
     def _lag_timer(self) -> None:
         """A replica that went silent stops counting `min_replicas_max_lag` later: look at
@@ -133,15 +144,21 @@ class ObserversFamily(Controller):
 
     def _fix_strays(self, obs: Observer) -> None:
         """A node still acting as primary that is not the configured one becomes a replica
-        of the configured primary (REPLICAOF)."""
+        of the configured primary (REPLICAOF); so does a primary that fenced itself."""
         target = self.c.nodes[obs.primary]
         if not target.writable:
             return
         for name in self.managed():
             node = self.c.nodes[name]
-            if name != target.name and node.writable and self.c.net.connected(obs.name, name):
+            if name == target.name or not self.c.net.connected(obs.name, name):
+                continue
+            if node.writable:
                 self.c.event("reconfigured", name, f"replica of {target.name}")
                 node.step_down()
+                self.repoint(node, target)
+            elif name in self._fenced and node.role == "replica" and node.busy is None:
+                self._fenced.discard(name)
+                self.c.event("reconfigured", name, f"replica of {target.name}")
                 self.repoint(node, target)
 
     # --- the failover --------------------------------------------------------------------
@@ -213,7 +230,10 @@ class ObserversFamily(Controller):
             node = c.nodes[name]
             if node is not best and node.role == "replica" and node.busy is None:
                 self.repoint(node, best)
+                self._fenced.discard(name)
         c.router.primary_changed(best.name)
+        if self.spec.self_fence_after is not None:
+            self._check_isolation()
 
     # --- writes on a primary without enough replicas -------------------------------------
 
@@ -230,6 +250,40 @@ class ObserversFamily(Controller):
             if name in rep.streams or now - rep.hung[name][1] <= lag
         )
         return good >= need
+
+    # --- a primary cut off from the majority fences itself -------------------------------
+
+    def _isolated(self, node: DbNode) -> bool:
+        """Whether `node` reaches fewer than a majority of the voters, itself included."""
+        net = self.c.net
+        voters = [*self.spec.observers, *self.managed()]
+        reach = sum(
+            1 for v in voters if v == node.name or (net.up[v] and net.connected(node.name, v))
+        )
+        return reach < len(voters) // 2 + 1
+
+    def _check_isolation(self) -> None:
+        """Start the fence clock of a primary that lost the majority; stop it when the
+        majority is back."""
+        now = self.c.env.now
+        for name in self.managed():
+            node = self.c.nodes[name]
+            if not (node.writable and self._isolated(node)):
+                self._cut_since.pop(name, None)
+            elif name not in self._cut_since:
+                self._cut_since[name] = now
+                self.c.env.process(self._fence_later(node, now))
+
+    def _fence_later(self, node: DbNode, since: float) -> Steps:
+        assert self.spec.self_fence_after is not None
+        yield self.c.env.timeout(self.c.local(node.name, self.spec.self_fence_after))
+        if self._cut_since.get(node.name) != since:
+            return
+        del self._cut_since[node.name]
+        if node.writable and node.busy is None and self._isolated(node):
+            self.c.event("self_fence", node.name, "no majority of the voters in reach")
+            node.step_down()
+            self._fenced.add(node.name)
 
     # --- Controller ----------------------------------------------------------------------
 
