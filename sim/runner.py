@@ -29,8 +29,10 @@ def hasim_version() -> str:
 
 
 def spec_digest(spec: Topology | Scenario) -> str:
-    """SHA-256 of a model's canonical JSON: two files that mean the same have one digest."""
-    return hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
+    """SHA-256 of a model's canonical JSON: two files that mean the same have one digest.
+    Fields left at their defaults are left out, so a new optional field does not change the
+    digest of every existing file (stored results keyed by it stay valid)."""
+    return hashlib.sha256(spec.model_dump_json(exclude_defaults=True).encode()).hexdigest()
 
 
 @dataclass
