@@ -26,8 +26,17 @@ def _atlas() -> ModuleType:
 ATLAS = _atlas()
 
 
-def _run(rto: float, lost: int = 0, brain: bool = False) -> dict[str, object]:
-    return {"rto_s": rto, "lost_writes": lost, "split_brain": [(0.0, 1.0)] if brain else []}
+def _run(
+    rto: float, lost: int = 0, brain: bool = False, sites: dict[str, float] | None = None
+) -> dict[str, object]:
+    return {
+        "rto_s": rto,
+        "rto_s_by_site": sites if sites is not None else {"a": rto},
+        "rpo_s": 0.0,
+        "failovers": 1,
+        "lost_writes": lost,
+        "split_brain": [(0.0, 1.0)] if brain else [],
+    }
 
 
 def test_censored_runs_stay_in_the_percentiles() -> None:
@@ -54,3 +63,13 @@ def test_no_split_brain_still_has_an_upper_bound() -> None:
     assert r["split_brain_ci"][0] == 0.0
     # With none in 200 runs, the exact two-sided 95 % interval still reaches 1.83 %.
     assert r["split_brain_ci"][1] == pytest.approx(0.0183, abs=1e-4)
+
+
+def test_the_median_site_shows_the_majoritys_side_of_a_cut() -> None:
+    # The isolated zone waits out the partition; the two others fail over in about 35 s.
+    cut = {"zone-a": 180.0, "zone-b": 35.0, "zone-c": 36.0}
+    r = ATLAS.summarize([_run(180.0, sites=cut)] * 10)
+    assert (r["rto_p50_s"], r["site_rto_p50_s"]) == (180.0, 36.0)
+    # With two sites left (the third went dark), the lower median is the better one.
+    r = ATLAS.summarize([_run(50.0, sites={"zone-b": 50.0, "zone-c": 40.0})] * 10)
+    assert r["site_rto_p50_s"] == 40.0
