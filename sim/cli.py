@@ -6,6 +6,12 @@ Usage:
         One run of a scenario against a topology (each a path to a YAML file or a catalog
         name, see `hasim list`): a readable summary, or one JSON object with the metrics,
         the run's provenance and the topology's warnings.
+    hasim validate TOPOLOGY --scenario S --rto 30s [--rpo 0] [--fraction 0.99]
+                   [--confidence 0.95] [--runs N] [--workers K] [--json]
+        Does the target hold in at least that fraction of incidents? Exit 0 when the exact
+        one-sided lower bound on the share of runs that meet it is at least the fraction,
+        1 when the upper bound is below it, 3 when the runs cannot tell yet (it prints how
+        many more would be needed).
     hasim list
         The catalog's topologies and scenarios.
     hasim schema [--out DIR]
@@ -52,6 +58,17 @@ CENSORED = "no recovery before the run ended"
 
 DEFAULT_SEED = 1
 
+_VALIDATE_EPILOG = f"""\
+exit codes:
+  0  holds: the lower bound is at least the fraction
+  1  fails: the upper bound is below the fraction
+  3  undecided: the runs cannot tell yet (the output says how many more would be needed)
+  2  bad input
+metrics:
+  RTO  {RTO_DEF}
+  RPO  {RPO_DEF}
+"""
+
 _RUN_EPILOG = f"""\
 metrics:
   RTO  {RTO_DEF}; "inf" means censored: {CENSORED}
@@ -76,6 +93,40 @@ def _seed(text: str) -> int:
     if seed < 0:
         raise argparse.ArgumentTypeError(f"{seed} is negative: seeds are 0 or more")
     return seed
+
+
+def _target_duration(text: str) -> float:
+    """A target duration: with a unit (`30s`, `5m`), or a bare 0."""
+    from sim.units import parse_duration
+
+    try:
+        return parse_duration(0 if text.strip() in ("0", "0.0") else text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _share(open_high: bool) -> Any:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (0.0 < value < 1.0 or (value == 1.0 and not open_high)):
+            upper = "below 1" if open_high else "at most 1"
+            raise argparse.ArgumentTypeError(f"{value} must be above 0 and {upper}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +161,47 @@ def build_parser() -> argparse.ArgumentParser:
         help='print one JSON object: metrics, provenance, warnings (+inf written as "inf")',
     )
     run.set_defaults(handler=_cmd_run)
+
+    check = sub.add_parser(
+        "validate",
+        help="does an RTO / RPO target hold in a fraction of incidents, with confidence",
+        description="Run SCENARIO against TOPOLOGY for many seeds and judge whether the "
+        "target holds in at least FRACTION of incidents, with an exact (Clopper-Pearson) "
+        "one-sided bound at CONFIDENCE. A run that never recovered counts as a miss.",
+        epilog=_VALIDATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("topology", metavar="TOPOLOGY", help="a topology file or catalog name")
+    check.add_argument(
+        "--scenario", required=True, metavar="S", help="a scenario file or catalog name"
+    )
+    check.add_argument(
+        "--rto", required=True, type=_target_duration, help="the RTO target, e.g. 30s"
+    )
+    check.add_argument(
+        "--rpo", type=_target_duration, help="the RPO target, e.g. 0 or 5s (default: none)"
+    )
+    check.add_argument(
+        "--fraction",
+        type=_share(open_high=False),
+        default=0.99,
+        help="share of incidents that must meet the target (default 0.99)",
+    )
+    check.add_argument(
+        "--confidence",
+        type=_share(open_high=True),
+        default=0.95,
+        help="confidence of the bound (default 0.95)",
+    )
+    check.add_argument(
+        "--runs",
+        type=_count,
+        help="seeds 0..N-1 (default: the fewest that could show the fraction, e.g. 299 "
+        "for 0.99 at 95 %%)",
+    )
+    check.add_argument("--workers", type=_count, help="processes (default: every core)")
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.set_defaults(handler=_cmd_validate)
 
     listing = sub.add_parser("list", help="the catalog's topologies and scenarios")
     listing.set_defaults(handler=_cmd_list)
@@ -159,6 +251,126 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(summary(result))
     return 0
+
+
+def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
+    from sim.catalog import load_scenario, load_topology
+    from sim.faults import check_targets
+    from sim.sweep import run_seeds
+    from sim.targets import Target, runs_needed, validate
+
+    topology = load_topology(args.topology)
+    scenario = load_scenario(args.scenario)
+    check_targets(topology.spec, scenario.spec, scenario.lines)
+    target = Target(args.rto, args.rpo, args.fraction, args.confidence)
+    if args.runs is None and args.fraction >= 1.0:
+        raise InputError(
+            "no number of runs can show that a target holds in every incident",
+            field="--fraction",
+            fix="give a fraction below 1 (e.g. 0.99), or --runs to see how often it holds",
+        )
+    runs = args.runs or runs_needed(args.fraction, args.confidence)
+    with progress_bar(runs, "runs") as advance:
+        results = run_seeds(topology.spec, scenario.spec, range(runs), args.workers, advance)
+    verdict = validate(target, ((r.seed, r.metrics) for r in results))
+    rtos = [float(r.metrics["rto_s"]) for r in results]
+    if args.json:
+        payload = {
+            "topology": topology.spec.name,
+            "scenario": scenario.spec.name,
+            "target": vars(target),
+            "runs": verdict.runs,
+            "met": verdict.hits,
+            "bounds": [verdict.low, verdict.high],
+            "verdict": verdict.verdict,
+            "more_runs": verdict.more_runs,
+            "misses": verdict.misses,
+            "exit_code": verdict.exit_code,
+        }
+        out.write(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
+    else:
+        out.write(validation_report(topology.spec.name, scenario.spec.name, verdict, rtos))
+    return verdict.exit_code
+
+
+def validation_report(topology: str, scenario: str, v: Any, rtos: list[float]) -> str:
+    """A verdict as text: the target, the bounds, the verdict and a table of why runs missed."""
+    import numpy as np
+
+    t = v.target
+    conf = f"{t.confidence:.0%}"
+    goal = f"RTO <= {_duration(t.rto_s)}"
+    if t.rpo_s is not None:
+        goal += f" and RPO <= {_duration(t.rpo_s)}"
+    lines = [
+        f"{topology} on {scenario}: {goal} in at least {t.fraction:.2%} of incidents, "
+        f"at {conf} confidence",
+        "",
+        f"  runs {v.runs}, met {v.hits} ({v.hits / v.runs:.2%})",
+        f"  share that meets it: {v.low:.4f} or more, {v.high:.4f} or less "
+        f"(exact one-sided bounds, each at {conf})",
+        f"  RTO over the runs: p50 {_duration(float(np.median(rtos)))}, "
+        f"p99 {_duration(float(np.quantile(rtos, 0.99, method='inverted_cdf')))}, "
+        f"max {_duration(max(rtos))}",
+        "",
+    ]
+    if v.verdict == "holds":
+        lines.append(f"HOLDS: the lower bound {v.low:.4f} is at least {t.fraction} (exit 0)")
+    elif v.verdict == "fails":
+        lines.append(f"FAILS: the upper bound {v.high:.4f} is below {t.fraction} (exit 1)")
+    else:
+        more = (
+            f"{v.more_runs} more runs, every one meeting the target, would show it holds"
+            if v.more_runs is not None
+            else "no number of runs shows a fraction of 1"
+        )
+        lines.append(f"UNDECIDED: {v.low:.4f} < {t.fraction} <= {v.high:.4f}; {more} (exit 3)")
+    why = {
+        "rto": f"RTO over {_duration(t.rto_s)}",
+        "rpo": f"RPO over {_duration(t.rpo_s or 0.0)}",
+        "censored": "censored (never recovered)",
+    }
+    lines += ["", "  why runs missed                        runs  seeds"]
+    for reason, label in why.items():
+        if reason == "rpo" and t.rpo_s is None:
+            continue
+        seeds = v.misses[reason]
+        shown = ", ".join(map(str, seeds[:8])) + (", ..." if len(seeds) > 8 else "")
+        lines.append(f"  {label:<38} {len(seeds):>4}  {shown}".rstrip())
+    lines += ["", f"RTO  {RTO_DEF}", f"RPO  {RPO_DEF}", ""]
+    return "\n".join(lines)
+
+
+def progress_bar(total: int, unit: str) -> Any:
+    """A context manager giving `advance(done, total)`: a progress bar with the time left on
+    stderr when it is a terminal, nothing otherwise."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar() -> Any:
+        if not sys.stderr.isatty():
+            yield None
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (
+            TextColumn(unit),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, transient=True) as progress:
+            task = progress.add_task(unit, total=total)
+            yield lambda done, _total: progress.update(task, completed=done)
+
+    return bar()
 
 
 def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
