@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--workers", type=_count, help="processes (default: every core)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.add_argument(
+        "--no-store",
+        action="store_true",
+        help="neither read nor write the results store ($HASIM_RESULTS, default "
+        "~/.cache/hasim/results.duckdb): run every seed",
+    )
     check.set_defaults(handler=_cmd_validate)
 
     listing = sub.add_parser("list", help="the catalog's topologies and scenarios")
@@ -270,8 +276,8 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             fix="give a fraction below 1 (e.g. 0.99), or --runs to see how often it holds",
         )
     runs = args.runs or runs_needed(args.fraction, args.confidence)
-    with progress_bar(runs, "runs") as advance:
-        results = run_seeds(topology.spec, scenario.spec, range(runs), args.workers, advance)
+    with results_store(args.no_store) as store, progress_bar(runs, "runs") as advance:
+        results = run_seeds(topology.spec, scenario.spec, range(runs), args.workers, advance, store)
     verdict = validate(target, ((r.seed, r.metrics) for r in results))
     rtos = [float(r.metrics["rto_s"]) for r in results]
     if args.json:
@@ -339,6 +345,27 @@ def validation_report(topology: str, scenario: str, v: Any, rtos: list[float]) -
         lines.append(f"  {label:<38} {len(seeds):>4}  {shown}".rstrip())
     lines += ["", f"RTO  {RTO_DEF}", f"RPO  {RPO_DEF}", ""]
     return "\n".join(lines)
+
+
+def results_store(off: bool) -> Any:
+    """The default results store as a context manager (None with `off`)."""
+    from contextlib import nullcontext
+
+    if off:
+        return nullcontext(None)
+    import duckdb
+
+    from sim.results import ResultsStore, default_path
+
+    path = default_path()
+    try:
+        return ResultsStore(path)
+    except (OSError, duckdb.Error) as exc:
+        raise InputError(
+            f"cannot open the results store ({exc})",
+            file=str(path),
+            fix="set HASIM_RESULTS to a file you can write, or pass --no-store",
+        ) from None
 
 
 def progress_bar(total: int, unit: str) -> Any:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.runner import run
 from sim.spec import Scenario, Topology
+
+if TYPE_CHECKING:
+    from sim.results import ResultsStore
 
 
 @dataclass(frozen=True)
@@ -40,25 +43,38 @@ def run_seeds(
     seeds: Iterable[int],
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    store: ResultsStore | None = None,
 ) -> list[SeedResult]:
     """Run every seed and return results in seed order. `workers` processes (default: the
-    machine's cores); seeds go out in chunks, since per-task overhead matters on few cores."""
+    machine's cores); seeds go out in chunks, since per-task overhead matters on few cores.
+    With a `store`, seeds already stored are read back, and each chunk is stored as soon as
+    it finishes, so a sweep cut short resumes where it stopped."""
     seeds = list(seeds)
+    done: dict[int, SeedResult] = {}
+    if store is not None:
+        for seed, (metrics, events) in store.get(topology, scenario, seeds).items():
+            done[seed] = SeedResult(seed, metrics, events)
+    todo = [s for s in seeds if s not in done]
+
+    def finished(chunk: list[SeedResult]) -> None:
+        for r in chunk:
+            done[r.seed] = r
+        if store is not None:
+            store.put(topology, scenario, [(r.seed, r.metrics, r.events) for r in chunk])
+        if progress:
+            progress(len(done), len(seeds))
+
+    if done and progress:
+        progress(len(done), len(seeds))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(seeds) < 4:
-        results = []
-        for i, seed in enumerate(seeds):
-            results.extend(_chunk(topology, scenario, [seed]))
-            if progress:
-                progress(i + 1, len(seeds))
-        return results
-    size = max(1, min(16, len(seeds) // (workers * 4)))
-    chunks = [seeds[i : i + size] for i in range(0, len(seeds), size)]
-    results = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_chunk, topology, scenario, chunk) for chunk in chunks]
-        for fut in futures:
-            results.extend(fut.result())
-            if progress:
-                progress(len(results), len(seeds))
-    return sorted(results, key=lambda r: r.seed)
+    if workers <= 1 or len(todo) < 4:
+        for seed in todo:
+            finished(_chunk(topology, scenario, [seed]))
+    else:
+        size = max(1, min(16, len(todo) // (workers * 4)))
+        chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_chunk, topology, scenario, chunk) for chunk in chunks]
+            for fut in as_completed(futures):
+                finished(fut.result())
+    return [done[s] for s in seeds]
