@@ -12,6 +12,10 @@ Usage:
         one-sided lower bound on the share of runs that meet it is at least the fraction,
         1 when the upper bound is below it, 3 when the runs cannot tell yet (it prints how
         many more would be needed).
+    hasim sweep TOPOLOGY SCENARIO --runs N [--param KEY=V1,V2,...]... [--workers K] [--json]
+        Many seeds (the same for every variant of the parameter grid: common random
+        numbers), and per variant the mean, p50, p90, p99 and max of every metric with 95 %
+        confidence intervals, and the paired difference from the first variant.
     hasim list
         The catalog's topologies and scenarios.
     hasim schema [--out DIR]
@@ -57,6 +61,14 @@ RPO_BYTES_DEF = "log bytes acknowledged on a discarded history"
 CENSORED = "no recovery before the run ended"
 
 DEFAULT_SEED = 1
+
+_SWEEP_EPILOG = f"""\
+example:
+  hasim sweep postgres-patroni-async primary-crash --runs 100 --param failover.ttl=20s,30s
+metrics:
+  RTO  {RTO_DEF}; "inf" means censored: {CENSORED}
+  RPO  {RPO_DEF}
+"""
 
 _VALIDATE_EPILOG = f"""\
 exit codes:
@@ -209,6 +221,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_cmd_validate)
 
+    sweep = sub.add_parser(
+        "sweep",
+        help="many seeds and a parameter grid: percentiles with confidence intervals",
+        description="Run SCENARIO against TOPOLOGY for seeds 0..N-1, for every combination "
+        "of the --param values (each variant on the same seeds, so that differences are not "
+        "noise), and report the distribution of every metric with 95 %% confidence "
+        "intervals: exact order-statistic intervals for percentiles, BCa bootstrap for means.",
+        epilog=_SWEEP_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep.add_argument("topology", metavar="TOPOLOGY", help="a topology file or catalog name")
+    sweep.add_argument("scenario", metavar="SCENARIO", help="a scenario file or catalog name")
+    sweep.add_argument("--runs", type=_count, required=True, help="seeds 0..N-1 per variant")
+    sweep.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a field by its dotted path and the values to try, as written in the file "
+        "(e.g. failover.ttl=20s,30s; scenario.faults.0.duration=1m,3m); repeatable",
+    )
+    sweep.add_argument("--workers", type=_count, help="processes (default: every core)")
+    sweep.add_argument("--json", action="store_true", help="print the figures as JSON")
+    sweep.add_argument(
+        "--no-store", action="store_true", help="neither read nor write the results store"
+    )
+    sweep.set_defaults(handler=_cmd_sweep)
+
     listing = sub.add_parser("list", help="the catalog's topologies and scenarios")
     listing.set_defaults(handler=_cmd_list)
 
@@ -297,6 +337,138 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(validation_report(topology.spec.name, scenario.spec.name, verdict, rtos))
     return verdict.exit_code
+
+
+# The metrics a sweep's text report shows (the JSON has every numeric one).
+SWEEP_METRICS = (
+    ("rto_s", "RTO"),
+    ("read_rto_s", "read RTO"),
+    ("rpo_s", "RPO"),
+    ("lost_writes", "lost writes"),
+    ("split_brain_s", "split brain"),
+    ("failovers", "failovers"),
+    ("false_failovers", "false failovers"),
+)
+_SECONDS = {"rto_s", "read_rto_s", "rpo_s", "split_brain_s"}
+
+
+def _cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
+    from sim.catalog import load_scenario, load_topology
+    from sim.faults import check_targets
+    from sim.grid import parse_param, variants
+    from sim.sweep import run_seeds
+
+    topology = load_topology(args.topology)
+    scenario = load_scenario(args.scenario)
+    check_targets(topology.spec, scenario.spec, scenario.lines)
+    grid = variants(topology, scenario, [parse_param(p) for p in args.param])
+    for v in grid:
+        check_targets(v.topology, v.scenario, None)
+    runs: list[list[dict[str, Any]]] = []
+    with (
+        results_store(args.no_store) as store,
+        progress_bar(args.runs * len(grid), "runs") as advance,
+    ):
+        for i, v in enumerate(grid):
+            step = None if advance is None else _offset(advance, i * args.runs)
+            results = run_seeds(v.topology, v.scenario, range(args.runs), args.workers, step, store)
+            runs.append([r.metrics for r in results])
+    figures = sweep_figures(grid, runs)
+    if args.json:
+        payload = {
+            "topology": topology.spec.name,
+            "scenario": scenario.spec.name,
+            "seeds": [0, args.runs - 1],
+            **figures,
+        }
+        out.write(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
+    else:
+        out.write(sweep_report(topology.spec.name, scenario.spec.name, args.runs, figures))
+    return 0
+
+
+def _offset(advance: Any, base: int) -> Any:
+    return lambda done, _total: advance(base + done, None)
+
+
+def sweep_figures(grid: list[Any], runs: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per variant, every numeric metric described with intervals; per later variant, the
+    paired difference from the first."""
+    from dataclasses import asdict
+
+    from sim.stats import describe, paired_difference
+
+    def numeric(rows: list[dict[str, Any]]) -> dict[str, list[float]]:
+        keys = [
+            k for k, v in rows[0].items() if isinstance(v, int | float) and not isinstance(v, bool)
+        ]
+        return {k: [float(r[k]) for r in rows] for k in keys}
+
+    columns = [numeric(rows) for rows in runs]
+    out: dict[str, Any] = {"variants": []}
+    for v, rows, cols in zip(grid, runs, columns, strict=True):
+        entry = {
+            "settings": dict(v.settings),
+            "runs": len(rows),
+            "censored": sum(1 for x in cols["rto_s"] if math.isinf(x)),
+            "metrics": {
+                k: {s: asdict(e) for s, e in describe(xs).items()} for k, xs in cols.items()
+            },
+        }
+        if v is not grid[0]:
+            diffs = {}
+            for k, xs in cols.items():
+                est, pairs = paired_difference(columns[0][k], xs)
+                diffs[k] = {**asdict(est), "pairs": pairs}
+            entry["difference_from_first"] = diffs
+        out["variants"].append(entry)
+    return out
+
+
+def sweep_report(topology: str, scenario: str, runs: int, figures: dict[str, Any]) -> str:
+    def fmt(key: str, x: float) -> str:
+        if math.isnan(x):
+            return "-"
+        if math.isinf(x):
+            return "unbounded" if x > 0 else "-inf"
+        return _duration(x) if key in _SECONDS else f"{x:.3g}"
+
+    def cell(key: str, e: dict[str, float]) -> str:
+        if e["low"] == e["high"] == e["value"]:
+            return fmt(key, e["value"])
+        return f"{fmt(key, e['value'])} [{fmt(key, e['low'])}, {fmt(key, e['high'])}]"
+
+    lines = [
+        f"{topology} on {scenario}: {runs} runs per variant, seeds 0-{runs - 1} for each "
+        "(common random numbers)",
+        "each cell: estimate [95% confidence interval]; percentiles by exact order "
+        "statistics, means by BCa bootstrap",
+        "",
+    ]
+    for entry in figures["variants"]:
+        label = ", ".join(f"{k}={v}" for k, v in entry["settings"].items()) or "as in the files"
+        lines.append(f"variant: {label}    (censored runs: {entry['censored']})")
+        head = f"  {'metric':<16}" + "".join(f"{s:<30}" for s in ("mean", "p50", "p90", "p99"))
+        lines.append(head + "max")
+        for key, name in SWEEP_METRICS:
+            if key not in entry["metrics"]:
+                continue
+            d = entry["metrics"][key]
+            row = f"  {name:<16}" + "".join(
+                f"{cell(key, d[s]):<30}" for s in ("mean", "p50", "p90", "p99")
+            )
+            lines.append(row + fmt(key, d["max"]["value"]))
+        diffs = entry.get("difference_from_first")
+        if diffs:
+            first = ", ".join(f"{k}={v}" for k, v in figures["variants"][0]["settings"].items())
+            lines.append(f"  minus {first}, seed by seed (mean [95% CI], finite pairs):")
+            for key, name in SWEEP_METRICS:
+                if key in diffs:
+                    d = diffs[key]
+                    lines.append(f"    {name:<16} {cell(key, d):<38} {d['pairs']} pairs")
+        lines.append("")
+    lines += [f"RTO  {RTO_DEF}", f"RPO  {RPO_DEF}", ""]
+    return "\n".join(lines)
 
 
 def validation_report(topology: str, scenario: str, v: Any, rtos: list[float]) -> str:
