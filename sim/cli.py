@@ -141,6 +141,19 @@ def _count(text: str) -> int:
     return value
 
 
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local: a process pool on this machine (default); dask: the workers of a Dask "
+        "distributed cluster (same seeds, same results)",
+    )
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS", help="the Dask scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of `hasim` and its subcommands."""
     parser = argparse.ArgumentParser(
@@ -212,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         "for 0.99 at 95 %%)",
     )
     check.add_argument("--workers", type=_count, help="processes (default: every core)")
+    _executor_options(check)
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
     check.add_argument(
         "--no-store",
@@ -243,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(e.g. failover.ttl=20s,30s; scenario.faults.0.duration=1m,3m); repeatable",
     )
     sweep.add_argument("--workers", type=_count, help="processes (default: every core)")
+    _executor_options(sweep)
     sweep.add_argument("--json", action="store_true", help="print the figures as JSON")
     sweep.add_argument(
         "--no-store", action="store_true", help="neither read nor write the results store"
@@ -316,8 +331,14 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
             fix="give a fraction below 1 (e.g. 0.99), or --runs to see how often it holds",
         )
     runs = args.runs or runs_needed(args.fraction, args.confidence)
-    with results_store(args.no_store) as store, progress_bar(runs, "runs") as advance:
-        results = run_seeds(topology.spec, scenario.spec, range(runs), args.workers, advance, store)
+    with (
+        executor(args) as (pool, workers),
+        results_store(args.no_store) as store,
+        progress_bar(runs, "runs") as advance,
+    ):
+        results = run_seeds(
+            topology.spec, scenario.spec, range(runs), workers, advance, store, pool
+        )
     verdict = validate(target, ((r.seed, r.metrics) for r in results))
     rtos = [float(r.metrics["rto_s"]) for r in results]
     if args.json:
@@ -366,12 +387,15 @@ def _cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
         check_targets(v.topology, v.scenario, None)
     runs: list[list[dict[str, Any]]] = []
     with (
+        executor(args) as (pool, workers),
         results_store(args.no_store) as store,
         progress_bar(args.runs * len(grid), "runs") as advance,
     ):
         for i, v in enumerate(grid):
             step = None if advance is None else _offset(advance, i * args.runs)
-            results = run_seeds(v.topology, v.scenario, range(args.runs), args.workers, step, store)
+            results = run_seeds(
+                v.topology, v.scenario, range(args.runs), workers, step, store, pool
+            )
             runs.append([r.metrics for r in results])
     figures = sweep_figures(grid, runs)
     if args.json:
@@ -538,6 +562,38 @@ def results_store(off: bool) -> Any:
             file=str(path),
             fix="set HASIM_RESULTS to a file you can write, or pass --no-store",
         ) from None
+
+
+def executor(args: argparse.Namespace) -> Any:
+    """A context manager giving (executor or None, workers) for `--executor`."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def pool() -> Any:
+        if args.executor == "local":
+            if args.scheduler:
+                raise InputError(
+                    "--scheduler is for a Dask cluster",
+                    field="--scheduler",
+                    fix="add --executor dask, or drop --scheduler",
+                )
+            yield None, args.workers
+            return
+        if not args.scheduler:
+            raise InputError(
+                "--executor dask needs the scheduler's address",
+                field="--scheduler",
+                fix="add --scheduler tcp://HOST:8786",
+            )
+        from sim.sweep import dask_executor
+
+        ex, slots, close = dask_executor(args.scheduler)
+        try:
+            yield ex, args.workers or slots
+        finally:
+            close()
+
+    return pool()
 
 
 def progress_bar(total: int, unit: str) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +44,14 @@ def run_seeds(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     store: ResultsStore | None = None,
+    executor: Executor | None = None,
 ) -> list[SeedResult]:
     """Run every seed and return results in seed order. `workers` processes (default: the
-    machine's cores); seeds go out in chunks, since per-task overhead matters on few cores.
-    With a `store`, seeds already stored are read back, and each chunk is stored as soon as
-    it finishes, so a sweep cut short resumes where it stopped."""
+    machine's cores) of a local pool, or the given `executor` (a Dask cluster's, see
+    `dask_executor`) with `workers` its total slots; seeds go out in chunks, since per-task
+    overhead matters on few cores. With a `store`, seeds already stored are read back, and
+    each chunk is stored as soon as it finishes, so a sweep cut short resumes where it
+    stopped. Results do not depend on the executor: a run is a function of its seed."""
     seeds = list(seeds)
     done: dict[int, SeedResult] = {}
     if store is not None:
@@ -67,14 +70,39 @@ def run_seeds(
     if done and progress:
         progress(len(done), len(seeds))
     workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(todo) < 4:
+    if executor is None and (workers <= 1 or len(todo) < 4):
         for seed in todo:
             finished(_chunk(topology, scenario, [seed]))
-    else:
+    elif todo:
         size = max(1, min(16, len(todo) // (workers * 4)))
         chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        pool = executor or ProcessPoolExecutor(max_workers=workers)
+        try:
             futures = [pool.submit(_chunk, topology, scenario, chunk) for chunk in chunks]
             for fut in as_completed(futures):
                 finished(fut.result())
+        finally:
+            if executor is None:
+                pool.shutdown(cancel_futures=True)
     return [done[s] for s in seeds]
+
+
+def dask_executor(address: str) -> tuple[Executor, int, Callable[[], None]]:
+    """A Dask cluster's executor at `address`, its worker threads, and how to close it.
+    Every worker needs the same hasim installed; the runs' results are the same as on the
+    local pool."""
+    from distributed import Client
+
+    from sim.errors import InputError
+
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise InputError(
+            f"cannot reach a Dask scheduler at {address} ({exc})",
+            field="--scheduler",
+            fix="start one (`dask scheduler`, then `dask worker ADDRESS`) or give its address, "
+            "e.g. tcp://10.0.0.5:8786",
+        ) from None
+    slots = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or 1
+    return client.get_executor(pure=False), slots, client.close
