@@ -42,10 +42,21 @@ def scenario(name: str) -> sim.Scenario:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def run_many(topology_name: str, scenario_name: str, seed0: int, n: int) -> list[dict[str, Any]]:
-    """The metrics of seeds `seed0 .. seed0+n-1`, one dict per seed (with its `seed`)."""
-    results = sim.run_seeds(
-        topology(topology_name), scenario(scenario_name), range(seed0, seed0 + n), workers=WORKERS
-    )
+    """The metrics of seeds `seed0 .. seed0+n-1`, one dict per seed (with its `seed`). Runs
+    come from and go to the results store the CLI uses, so neither recomputes the other's;
+    when the store is locked by another process, the runs are simply computed."""
+    store = sim.ResultsStore.open_or_none()
+    try:
+        results = sim.run_seeds(
+            topology(topology_name),
+            scenario(scenario_name),
+            range(seed0, seed0 + n),
+            workers=WORKERS,
+            store=store,
+        )
+    finally:
+        if store is not None:
+            store.close()
     return [{"seed": r.seed, **r.metrics} for r in results]
 
 

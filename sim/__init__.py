@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sim.catalog import load_scenario, load_topology, names
     from sim.errors import InputError
+    from sim.results import ResultsStore
     from sim.runner import RunResult, run
     from sim.spec import Scenario, Topology
     from sim.sweep import SeedResult, run_seeds
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "InputError": "sim.errors",
     "RunResult": "sim.runner",
+    "ResultsStore": "sim.results",
     "run": "sim.runner",
     "Scenario": "sim.spec",
     "Topology": "sim.spec",
@@ -31,6 +33,7 @@ _WHERE = {
 }
 __all__ = [
     "InputError",
+    "ResultsStore",
     "RunResult",
     "Scenario",
     "SeedResult",

@@ -64,7 +64,7 @@ DEFAULT_SEED = 1
 
 _SWEEP_EPILOG = f"""\
 example:
-  hasim sweep postgres-patroni-async primary-crash --runs 100 --param failover.ttl=20s,30s
+  hasim sweep my-cluster.yaml primary-crash --runs 100 --param failover.ttl=20s,30s
 metrics:
   RTO  {RTO_DEF}; "inf" means censored: {CENSORED}
   RPO  {RPO_DEF}

@@ -93,6 +93,17 @@ class ResultsStore:
         self._db = duckdb.connect(str(self.path))
         self._db.execute(_SCHEMA)
 
+    @classmethod
+    def open_or_none(cls, path: Path | None = None) -> ResultsStore | None:
+        """The store, or None when it cannot be opened (another process holds its lock, the
+        folder is read-only): for callers that can recompute instead."""
+        import duckdb
+
+        try:
+            return cls(path)
+        except (OSError, duckdb.Error):
+            return None
+
     def close(self) -> None:
         self._db.close()
 
