@@ -201,22 +201,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--scenario", required=True, metavar="S", help="a scenario file or catalog name"
     )
     check.add_argument(
-        "--rto", required=True, type=_target_duration, help="the RTO target, e.g. 30s"
+        "--rto",
+        type=_target_duration,
+        help="the RTO target, e.g. 30s (default: the scenario's `targets.rto`)",
     )
     check.add_argument(
-        "--rpo", type=_target_duration, help="the RPO target, e.g. 0 or 5s (default: none)"
+        "--rpo",
+        type=_target_duration,
+        help="the RPO target, e.g. 0 or 5s (default: the scenario's `targets.rpo`, or none)",
     )
     check.add_argument(
         "--fraction",
         type=_share(open_high=False),
-        default=0.99,
-        help="share of incidents that must meet the target (default 0.99)",
+        help="share of incidents that must meet the target (default: the scenario's, or 0.99)",
     )
     check.add_argument(
         "--confidence",
         type=_share(open_high=True),
-        default=0.95,
-        help="confidence of the bound (default 0.95)",
+        help="confidence of the bound (default: the scenario's, or 0.95)",
     )
     check.add_argument(
         "--runs",
@@ -318,19 +320,19 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
     from sim.catalog import load_scenario, load_topology
     from sim.faults import check_targets
     from sim.sweep import run_seeds
-    from sim.targets import Target, runs_needed, validate
+    from sim.targets import runs_needed, validate
 
     topology = load_topology(args.topology)
     scenario = load_scenario(args.scenario)
     check_targets(topology.spec, scenario.spec, scenario.lines)
-    target = Target(args.rto, args.rpo, args.fraction, args.confidence)
-    if args.runs is None and args.fraction >= 1.0:
+    target = cli_target(args, scenario.spec, str(scenario.path))
+    if args.runs is None and target.fraction >= 1.0:
         raise InputError(
             "no number of runs can show that a target holds in every incident",
             field="--fraction",
             fix="give a fraction below 1 (e.g. 0.99), or --runs to see how often it holds",
         )
-    runs = args.runs or runs_needed(args.fraction, args.confidence)
+    runs = args.runs or runs_needed(target.fraction, target.confidence)
     with (
         executor(args) as (pool, workers),
         results_store(args.no_store) as store,
@@ -356,6 +358,9 @@ def _cmd_validate(args: argparse.Namespace, out: TextIO) -> int:
         }
         out.write(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
     else:
+        policy = scenario.spec.targets
+        if policy is not None and args.rto is None:
+            out.write(f"targets from {scenario.path} (disruption: {policy.disruption})\n")
         out.write(validation_report(topology.spec.name, scenario.spec.name, verdict, rtos))
     return verdict.exit_code
 
@@ -493,6 +498,33 @@ def sweep_report(topology: str, scenario: str, runs: int, figures: dict[str, Any
         lines.append("")
     lines += [f"RTO  {RTO_DEF}", f"RPO  {RPO_DEF}", ""]
     return "\n".join(lines)
+
+
+def cli_target(args: argparse.Namespace, scenario: Any, file: str) -> Any:
+    """The target from the options, each missing one from the scenario's `targets:`."""
+    from sim.targets import Target
+
+    policy = scenario.targets
+    if args.rto is None and policy is None:
+        raise InputError(
+            "no RTO target: neither --rto nor the scenario's `targets:` gives one",
+            file=file,
+            field="targets",
+            fix="pass --rto 30s, or add `targets: {disruption: az, rto: 30s, rpo: 0}` "
+            "to the scenario",
+        )
+
+    def pick(option: Any, field: str, default: Any) -> Any:
+        if option is not None:
+            return option
+        return getattr(policy, field) if policy is not None else default
+
+    return Target(
+        pick(args.rto, "rto", None),
+        pick(args.rpo, "rpo", None),
+        pick(args.fraction, "fraction", 0.99),
+        pick(args.confidence, "confidence", 0.95),
+    )
 
 
 def validation_report(topology: str, scenario: str, v: Any, rtos: list[float]) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from sim.spec.base import Name, Spec
@@ -27,6 +29,23 @@ class Checks(Spec):
     )
 
 
+class Targets(Spec):
+    """The recovery objectives this scenario's disruption must meet, as a resiliency policy
+    states them per disruption type; `hasim validate` checks them when no --rto is given."""
+
+    disruption: Literal["hardware", "software", "az", "region"] = Field(
+        description="the kind of disruption the scenario plays, as the policy names it"
+    )
+    rto: Duration = Field(description="recovery time objective")
+    rpo: Duration | None = Field(default=None, description="recovery point objective")
+    fraction: float = Field(
+        default=0.99, gt=0.0, le=1.0, description="share of incidents that must meet both"
+    )
+    confidence: float = Field(
+        default=0.95, gt=0.0, lt=1.0, description="confidence of the bound that shows it"
+    )
+
+
 class Scenario(Spec):
     """Faults on a timeline; at `duration` every fault heals, nodes rejoin, the cluster
     settles and a final read records what it holds."""
@@ -37,6 +56,7 @@ class Scenario(Spec):
     settle: Duration = Field(description="after the final heal, time to rejoin before the read")
     faults: list[Fault] = Field(min_length=1)
     checks: Checks = Checks()
+    targets: Targets | None = None
 
     @model_validator(mode="after")
     def _within(self) -> Scenario:

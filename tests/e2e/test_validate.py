@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from test_cli import hasim
@@ -73,3 +74,39 @@ def test_an_unknown_scenario_is_exit_2() -> None:
     proc = hasim("validate", "postgres-patroni-async", "--scenario", "nope", "--rto", "30s")
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ")
+
+
+POLICY = """\
+name: crash-with-policy
+description: the primary's host crashes; the hardware policy asks for 60 s and no loss
+duration: 8m
+settle: 2m
+faults:
+  - {kind: crash-host, at: 2m, target: primary}
+targets: {disruption: hardware, rto: 60s, rpo: 0, fraction: 0.5, confidence: 0.9}
+"""
+
+
+def test_targets_in_the_scenario_file_are_the_default(tmp_path: Path) -> None:
+    scenario = tmp_path / "crash-with-policy.yaml"
+    scenario.write_text(POLICY)
+    base = ["validate", "postgres-patroni-async", "--scenario", str(scenario), *FEW]
+    proc = hasim(*base)
+    assert proc.returncode == 0, proc.stderr
+    assert "disruption: hardware" in proc.stdout and "0.6310 or more" in proc.stdout
+    # An option overrides the file's value: no Patroni failover takes under 10 s.
+    assert hasim(*base, "--rto", "10s").returncode == 1
+
+
+def test_no_rto_anywhere_is_exit_2_naming_the_fix() -> None:
+    proc = hasim("validate", "postgres-patroni-async", "--scenario", "primary-crash", *FEW)
+    assert proc.returncode == 2
+    assert "--rto" in proc.stderr and "targets:" in proc.stderr
+
+
+def test_a_bad_policy_is_exit_2_with_its_line(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(POLICY.replace("disruption: hardware", "disruption: meteor"))
+    proc = hasim("validate", "postgres-patroni-async", "--scenario", str(scenario))
+    assert proc.returncode == 2
+    assert "bad.yaml:7" in proc.stderr and "targets.disruption" in proc.stderr
