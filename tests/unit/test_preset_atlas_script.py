@@ -7,7 +7,7 @@ import importlib.util
 import math
 import sys
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 
 import pytest
 
@@ -73,3 +73,19 @@ def test_the_median_site_shows_the_majoritys_side_of_a_cut() -> None:
     # With two sites left (the third went dark), the lower median is the better one.
     r = ATLAS.summarize([_run(50.0, sites={"zone-b": 50.0, "zone-c": 40.0})] * 10)
     assert r["site_rto_p50_s"] == 40.0
+
+
+def test_notes_and_description_do_not_change_the_digest(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim
+
+    name = "etcd-raft-3"
+    before = ATLAS.digests(name)
+    topology = sim.load_topology(name).spec
+    assert topology.notes is not None
+    notes = topology.notes.model_copy(update={"sources": []})
+    edited = topology.model_copy(update={"description": "another", "notes": notes})
+    monkeypatch.setattr(sim, "load_topology", lambda _name: SimpleNamespace(spec=edited))
+    assert ATLAS.digests(name) == before
+    faster = edited.failover.model_copy(update={"heartbeat": 0.05})
+    edited = edited.model_copy(update={"failover": faster})
+    assert ATLAS.digests(name)["topology"] != before["topology"]
