@@ -756,6 +756,14 @@ def summary(result: RunResult) -> str:
     lines += _site_rows(
         {f"zone {z}": v for z, v in m["read_rto_s_by_site"].items()}, m["read_rto_s"]
     )
+    lines.append(
+        _row(
+            "availability",
+            f"{m['availability']:.4%}",
+            f"writes up at every site for this share of the window; down "
+            f"{format_duration(m['downtime_s'])} in all, by the RTO's rule after every incident",
+        )
+    )
     checks = result.scenario.checks
     lines.append(
         f"  this scenario: stable_s = {format_duration(checks.stable)}, "

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
+from sim.failure_profiles import components
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
 from sim.spec.fault import (
@@ -42,6 +43,12 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         line = lines.line(loc) if lines else None
         raise InputError(problem, file=file, line=line, field=dotted(loc), fix=fix)
 
+    for i, profile in enumerate(scenario.failures):
+        try:
+            components(topology, profile)
+        except ValueError as exc:
+            problem, _, fix = str(exc).partition(": ")
+            fail(("failures", i, "targets"), problem, fix)
     for i, fault in enumerate(scenario.faults):
         for sub, target in targets_of(fault):
             loc = ("faults", i, *sub)

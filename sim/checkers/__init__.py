@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sim.checkers.anomalies import OpAudit, WriteSpans, audit_ops, lost_updates
+from sim.checkers.availability import availability, down_intervals, downtime_s, union_s
 from sim.checkers.failover import (
     BREAKDOWN_KEYS,
     breakdown,
@@ -16,7 +17,7 @@ from sim.checkers.failover import (
     failovers,
     false_failovers,
 )
-from sim.checkers.incident import fault_start
+from sim.checkers.incident import fault_start, incidents
 from sim.checkers.lineage import LineageTree
 from sim.checkers.rpo import (
     Segment,
@@ -29,6 +30,7 @@ from sim.checkers.rpo import (
 )
 from sim.checkers.rto import (
     dark_sites,
+    fault_attempts,
     rto_by_region,
     rto_by_site,
     site_attempts,
@@ -70,6 +72,9 @@ METRIC_KEYS = (
     "lost_updates",
     "stale_reads",
     "ryw_violations",
+    "downtime_s",
+    "availability",
+    "incidents",
 )
 
 __all__ = [
@@ -82,15 +87,20 @@ __all__ = [
     "WriteSpans",
     "audit_ops",
     "audit_writes",
+    "availability",
     "breakdown",
     "check_all",
     "dark_sites",
     "discarded_segments",
+    "down_intervals",
+    "downtime_s",
     "dual_primary_s",
     "failover_time_s",
     "failovers",
     "false_failovers",
+    "fault_attempts",
     "fault_start",
+    "incidents",
     "lineage_overlaps",
     "lineage_tops",
     "loss_window_s",
@@ -108,6 +118,7 @@ __all__ = [
     "site_rtos",
     "split_brain",
     "split_brain_s",
+    "union_s",
     "worst_site",
 ]
 
@@ -116,7 +127,9 @@ def check_all(history: History) -> dict[str, Any]:
     """Every metric of one run, as a flat dict keyed by `METRIC_KEYS` (seconds, bytes, counts)."""
     tree = LineageTree(history)
     has_fault = fault_start(history) is not None
-    rtos = site_rtos(history, tree)
+    kinds = fault_attempts(history, tree)
+    down = downtime_s(history, kinds["write"])
+    rtos = site_rtos(history, tree, kinds)
     by_site, read_by_site = rtos["write"], rtos["read"]
     site, rto = worst_site(by_site, has_fault)
     audit = audit_writes(history, tree)
@@ -144,6 +157,9 @@ def check_all(history: History) -> dict[str, Any]:
         "lost_updates": lost_updates(history, ops),
         "stale_reads": ops.stale_reads,
         "ryw_violations": ops.ryw_violations,
+        "downtime_s": down,
+        "availability": availability(down, history),
+        "incidents": incidents(history),
     }
     assert tuple(out) == METRIC_KEYS, "check_all and METRIC_KEYS disagree"
     return out

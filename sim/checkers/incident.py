@@ -8,3 +8,9 @@ from sim.history import History
 def fault_start(history: History) -> float | None:
     """The time the first fault was injected, or None when the run had no fault."""
     return min((f.t for f in history.faults if f.phase == "start"), default=None)
+
+
+def incidents(history: History) -> int:
+    """How many faults of the timeline started in the run (a random failure profile draws
+    many; a flapping link is one however often it flaps)."""
+    return len({f.fault for f in history.faults if f.phase == "start"})

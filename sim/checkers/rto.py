@@ -91,14 +91,25 @@ def dark_sites(history: History) -> set[str]:
     return {site for site, hosts in clients.items() if hosts and all(h in down for h in hosts)}
 
 
-def site_rtos(history: History, tree: LineageTree | None = None) -> dict[str, dict[str, float]]:
+def fault_attempts(history: History, tree: LineageTree) -> dict[str, dict[str, list[Attempt]]]:
+    """`site_attempts` from the fault on (only the site names without a fault): what the RTO
+    and the downtime look at."""
+    t_fault = fault_start(history)
+    return site_attempts(history, tree, INF if t_fault is None else t_fault)
+
+
+def site_rtos(
+    history: History,
+    tree: LineageTree | None = None,
+    kinds: dict[str, dict[str, list[Attempt]]] | None = None,
+) -> dict[str, dict[str, float]]:
     """The RTO of each site, by op kind ("write", "read") then site name; sites that issued no
-    op of a kind, and dark sites, are absent from it; every RTO is 0 without a fault."""
+    op of a kind, and dark sites, are absent from it; every RTO is 0 without a fault.
+    `kinds`: `fault_attempts` when the caller has them already."""
     if tree is None:
         tree = LineageTree(history)
     t_fault = fault_start(history)
-    # Without a fault every RTO is 0 and only the site names are needed.
-    kinds = site_attempts(history, tree, INF if t_fault is None else t_fault)
+    kinds = {f: dict(sites) for f, sites in (kinds or fault_attempts(history, tree)).items()}
     for site in dark_sites(history):
         for sites in kinds.values():
             sites.pop(site, None)

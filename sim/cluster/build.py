@@ -17,6 +17,7 @@ from sim.cluster.node import DbNode
 from sim.cluster.replication import Replication
 from sim.cluster.requests import RequestService
 from sim.cluster.routing import build_router
+from sim.failure_profiles import with_random_failures
 from sim.nemesis import Nemesis
 from sim.rng import Stream
 from sim.sampling import sample
@@ -45,7 +46,9 @@ def write_schedule(spec: Workload, horizon: float, stream: Stream) -> RateSchedu
 def build(
     topology: Topology, scenario: Scenario, seed: int
 ) -> tuple[Cluster, ClientWorkload, Nemesis]:
-    """A cluster ready to run: every component created, every process started."""
+    """A cluster ready to run: every component created, every process started (the
+    scenario's random failure profiles drawn into its timeline for this seed first)."""
+    scenario = with_random_failures(topology, scenario, seed)
     c = Cluster(topology, scenario, seed)
     schedule = write_schedule(
         topology.workload, scenario.duration + scenario.settle, c.rng("bursts")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.spec.base import Name, Spec
+from sim.spec.failures import RandomFailures
 from sim.spec.fault import Fault
 from sim.units import Duration
 
@@ -54,12 +55,21 @@ class Scenario(Spec):
     description: str
     duration: Duration = Field(description="observation window from the start of the run")
     settle: Duration = Field(description="after the final heal, time to rejoin before the read")
-    faults: list[Fault] = Field(min_length=1)
+    faults: list[Fault] = Field(default_factory=list)
+    failures: list[RandomFailures] = Field(
+        default_factory=list,
+        description="random failure profiles, drawn per seed over the whole duration",
+    )
     checks: Checks = Checks()
     targets: Targets | None = None
 
     @model_validator(mode="after")
     def _within(self) -> Scenario:
+        if not self.faults and not self.failures:
+            raise ValueError(
+                "a scenario needs `faults` (a timeline) or `failures` (random failure "
+                "profiles): add one"
+            )
         for fault in self.faults:
             if fault.at >= self.duration:
                 raise ValueError(

@@ -39,8 +39,11 @@ CONTRACT_KEYS = [
     "lost_updates",
     "stale_reads",
     "ryw_violations",
+    "downtime_s",
+    "availability",
+    "incidents",
 ]
-ANOMALY_KEYS = CONTRACT_KEYS[20:]
+ANOMALY_KEYS = CONTRACT_KEYS[20:27]
 NO_ANOMALY = {
     "split_brain": [],
     "split_brain_s": 0.0,
@@ -57,6 +60,7 @@ def test_keys_are_exactly_the_contract(hb: HistoryBuilder) -> None:
     assert list(result) == CONTRACT_KEYS
     assert list(METRIC_KEYS) == CONTRACT_KEYS
     assert list(NO_ANOMALY) == ANOMALY_KEYS
+    assert CONTRACT_KEYS[27:] == ["downtime_s", "availability", "incidents"]
 
 
 def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
@@ -88,6 +92,9 @@ def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
         "routing_s": 0.0,
         "client_s": 0.0,
         **NO_ANOMALY,
+        "downtime_s": 0.0,
+        "availability": 1.0,
+        "incidents": 0,
     }
 
 
@@ -117,6 +124,10 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
         "routing_s": 1.5,
         "client_s": 1.75,
         **NO_ANOMALY,
+        # Down from the first bad write (invoked at 10) to the recovery at 17.25, of 60 s.
+        "downtime_s": 7.25,
+        "availability": 1 - 7.25 / 60,
+        "incidents": 1,
     }
     stages = [result[k] for k in CONTRACT_KEYS[14:20]]
     assert sum(stages) == result["rto_s"]

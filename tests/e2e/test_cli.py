@@ -46,6 +46,9 @@ METRIC_KEYS = {
     "lost_updates",
     "stale_reads",
     "ryw_violations",
+    "downtime_s",
+    "availability",
+    "incidents",
 }
 RUN = ["run", "postgres-patroni-async", "primary-crash", "--seed", "7"]
 

@@ -1,0 +1,70 @@
+"""Random failure profiles: per class of component, how long until it fails and how long until
+it is repaired, drawn again and again over the whole scenario.
+
+A zone or region event takes every host in it (correlated failure domains); a link failure cuts
+two zones apart. Each component draws from its own random stream, named after the class and
+the component, so its failures depend only on the seed and never on what else happened in the
+run.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Discriminator, Field, Tag
+
+from sim.spec.base import Exponential, LogNormal, Spec
+from sim.units import Duration
+
+
+class Weibull(Spec):
+    """Weibull with a shape (below 1: failures cluster early, infant mortality; above 1:
+    wear-out) and a scale (the time by which 63 % have failed)."""
+
+    shape: float = Field(gt=0.0)
+    scale: Duration
+
+
+def _life_tag(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key, tag in (("shape", "weibull"), ("median", "lognormal"), ("mean", "exponential")):
+            if key in value:
+                return tag
+        return None
+    if isinstance(value, BaseModel):
+        return {Weibull: "weibull", LogNormal: "lognormal"}.get(type(value), "exponential")
+    return None
+
+
+LifeDist = Annotated[
+    Annotated[Exponential, Tag("exponential")]
+    | Annotated[Weibull, Tag("weibull")]
+    | Annotated[LogNormal, Tag("lognormal")],
+    Discriminator(
+        _life_tag,
+        custom_error_type="distribution",
+        custom_error_message=(
+            "not a lifetime distribution: write {mean: 30d} (exponential), "
+            "{shape: 1.5, scale: 40d} (Weibull) or {median: 1h, p99: 8h} (log-normal)"
+        ),
+    ),
+]
+
+Component = Literal["host", "zone", "region", "consensus-member", "link"]
+
+
+class RandomFailures(Spec):
+    """One class of component that fails at random: each one fails after a time-to-failure
+    draw, is repaired after a time-to-repair draw, and so on until the scenario ends. A
+    failed host is powered off and boots again once repaired; a zone or region loses power
+    with all its hosts; a consensus member crashes; a link cuts two zones apart."""
+
+    component: Component
+    targets: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="which ones: host names or host kinds (db, dcs, proxy, observer) for host; "
+        "zone or region names; store member hosts; zone pairs written 'a|b' for link. Empty: "
+        "every db host, every zone, every region, every store member, every pair of zones",
+    )
+    ttf: LifeDist = Field(description="time to failure, from the start or the last repair")
+    ttr: LifeDist = Field(description="time to repair")

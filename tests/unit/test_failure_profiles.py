@@ -1,0 +1,84 @@
+"""Random failure profiles: the timeline each seed draws, per component, from its own stream."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import sim
+from sim.failure_profiles import components, timeline
+from sim.rng import Stream
+from sim.sampling import sample
+from sim.spec import Scenario
+from sim.spec.failures import Weibull
+from sim.yamlio import parse_yaml, validate
+
+PATRONI = sim.load_topology("postgres-patroni-async").spec
+
+
+def scenario_text_to_spec(text: str) -> Scenario:
+    return validate(Scenario, *parse_yaml(text, "test.yaml"))
+
+
+HOSTS = """
+name: hosts
+description: db hosts fail and come back
+duration: 30d
+settle: 3m
+failures:
+  - component: host
+    ttf: {mean: 2d}
+    ttr: {median: 1h, p99: 6h}
+"""
+ZONES = """
+  - component: zone
+    ttf: {shape: 0.8, scale: 20d}
+    ttr: {mean: 2h}
+"""
+
+
+def test_each_seed_draws_its_own_timeline_and_always_the_same() -> None:
+    scenario = scenario_text_to_spec(HOSTS)
+    one, again, other = (timeline(PATRONI, scenario, s) for s in (1, 1, 2))
+    assert one == again and one != other
+    assert all(f.kind == "crash-host" and f.restart_after is not None for f in one)
+    assert [f.at for f in one] == sorted(f.at for f in one)
+    assert {f.target for f in one} <= set(PATRONI.hosts_of("db"))
+    # Three hosts, a failure every 2 days (plus repair) over 30 days: about 45.
+    assert 25 < len(one) < 70
+
+
+def test_a_component_fails_again_only_after_its_repair() -> None:
+    for host in PATRONI.hosts_of("db"):
+        faults = [f for f in timeline(PATRONI, scenario_text_to_spec(HOSTS), 3) if f.target == host]
+        for a, b in zip(faults, faults[1:], strict=False):
+            assert b.at > a.at + a.restart_after
+
+
+def test_adding_a_profile_leaves_the_others_failures_alone() -> None:
+    hosts = timeline(PATRONI, scenario_text_to_spec(HOSTS), 5)
+    both = timeline(PATRONI, scenario_text_to_spec(HOSTS + ZONES), 5)
+    assert [f for f in both if not f.target.startswith("zone:")] == hosts
+    assert any(f.target.startswith("zone:") for f in both)
+
+
+def test_default_components_of_each_class() -> None:
+    scenario = scenario_text_to_spec(HOSTS)
+    profile = scenario.failures[0]
+    assert components(PATRONI, profile) == PATRONI.hosts_of("db")
+    zones = [z.name for r in PATRONI.regions for z in r.zones]
+    link = profile.model_copy(update={"component": "link"})
+    assert components(PATRONI, link) == [
+        f"{a}|{b}" for i, a in enumerate(zones) for b in zones[i + 1 :]
+    ]
+    dcs = profile.model_copy(update={"component": "consensus-member", "targets": []})
+    assert components(PATRONI, dcs) == PATRONI.hosts_of("dcs")
+
+
+def test_weibull_draws_have_the_weibull_mean() -> None:
+    dist = Weibull(shape=2.0, scale="10h")
+    stream = Stream(0, "test")
+    draws = [sample(dist, stream) for _ in range(20000)]
+    mean = 36000.0 * math.gamma(1.5)
+    assert sum(draws) / len(draws) == pytest.approx(mean, rel=0.02)
