@@ -27,6 +27,7 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_incident.py
+	$(BIN)/python benchmarks/bench_year.py
 
 schema: $(VENV)/.installed-test
 	$(BIN)/hasim schema --out schema

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -185,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help='print one JSON object: metrics, provenance, warnings (+inf written as "inf")',
     )
+    run.add_argument(
+        "--no-fast-forward",
+        action="store_true",
+        help="with random failure profiles: simulate the quiet time between incident windows "
+        "too, every heartbeat and probe (the same windows record the same history; slow)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     check = sub.add_parser(
@@ -308,7 +315,7 @@ def _cmd_run(args: argparse.Namespace, out: TextIO) -> int:
     check_targets(topology.spec, scenario.spec, scenario.lines)
     for warning in topology.spec.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    result = run(topology.spec, scenario.spec, args.seed)
+    result = run(topology.spec, scenario.spec, args.seed, full=args.no_fast_forward)
     if args.json:
         out.write(run_json(result) + "\n")
     else:
@@ -425,6 +432,7 @@ def sweep_figures(grid: list[Any], runs: list[list[dict[str, Any]]]) -> dict[str
     paired difference from the first."""
     from dataclasses import asdict
 
+    from sim.annual import annual
     from sim.stats import describe, paired_difference
 
     def numeric(rows: list[dict[str, Any]]) -> dict[str, list[float]]:
@@ -444,6 +452,8 @@ def sweep_figures(grid: list[Any], runs: list[list[dict[str, Any]]]) -> dict[str
                 k: {s: asdict(e) for s, e in describe(xs).items()} for k, xs in cols.items()
             },
         }
+        if v.scenario.failures:
+            entry["per_year"] = asdict(annual(rows, v.scenario.duration))
         if v is not grid[0]:
             diffs = {}
             for k, xs in cols.items():
@@ -487,6 +497,8 @@ def sweep_report(topology: str, scenario: str, runs: int, figures: dict[str, Any
                 f"{cell(key, d[s]):<30}" for s in ("mean", "p50", "p90", "p99")
             )
             lines.append(row + fmt(key, d["max"]["value"]))
+        if "per_year" in entry:
+            lines += _per_year_lines(entry["per_year"])
         diffs = entry.get("difference_from_first")
         if diffs:
             first = ", ".join(f"{k}={v}" for k, v in figures["variants"][0]["settings"].items())
@@ -498,6 +510,28 @@ def sweep_report(topology: str, scenario: str, runs: int, figures: dict[str, Any
         lines.append("")
     lines += [f"RTO  {RTO_DEF}", f"RPO  {RPO_DEF}", ""]
     return "\n".join(lines)
+
+
+def _per_year_lines(y: dict[str, Any]) -> list[str]:
+    """The year-scale figures of a sweep over random failure profiles."""
+
+    def ci(e: dict[str, float], fmt: Callable[[float], str]) -> str:
+        return f"{fmt(e['value'])} [{fmt(e['low'])}, {fmt(e['high'])}]"
+
+    def pct(x: float) -> str:
+        return f"{x:.5%}"
+
+    def num(x: float) -> str:
+        return "all" if math.isinf(x) else f"{x:.2f}"
+
+    return [
+        f"  over a year ({y['observed_years']:.2f} cluster-years simulated in all):",
+        f"    availability      {ci(y['availability'], pct)}   (writes succeed at every site)",
+        f"    nines             {ci(y['nines'], num)}",
+        f"    downtime / year   {ci(y['downtime_per_year_s'], _duration)}",
+        f"    incidents / year  {ci(y['incidents_per_year'], num)}",
+        f"    P(any acknowledged write lost in a year)  {ci(y['p_data_loss_per_year'], num)}",
+    ]
 
 
 def cli_target(args: argparse.Namespace, scenario: Any, file: str) -> Any:
@@ -764,6 +798,23 @@ def summary(result: RunResult) -> str:
             f"{format_duration(m['downtime_s'])} in all, by the RTO's rule after every incident",
         )
     )
+    scenario = result.scenario
+    if scenario.failures:
+        from sim.annual import YEAR_S, nines
+
+        per_year = YEAR_S / scenario.duration
+        skipped = sum(b - a for a, b in result.history.meta["skipped"])
+        lines += [
+            _row(
+                "incidents",
+                str(m["incidents"]),
+                f"{m['incidents'] * per_year:.1f} a year; "
+                f"{format_duration(m['downtime_s'] * per_year)} down a year; "
+                f"{nines(m['availability']):.2f} nines (the RTO above is the worst incident's)",
+            ),
+            f"  fast-forward: {len(result.history.meta['windows'])} incident windows, "
+            f"{skipped / scenario.duration:.1%} of the time skipped as quiet",
+        ]
     checks = result.scenario.checks
     lines.append(
         f"  this scenario: stable_s = {format_duration(checks.stable)}, "

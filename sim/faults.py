@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 from sim.failure_profiles import components
+from sim.fastforward import FULL_DETAIL_LIMIT_S, unsupported
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
 from sim.spec.fault import (
@@ -22,6 +23,7 @@ from sim.spec.fault import (
     Partition,
     targets_of,
 )
+from sim.units import format_duration
 from sim.yamlio import LineMap, dotted
 
 if TYPE_CHECKING:
@@ -49,6 +51,15 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         except ValueError as exc:
             problem, _, fix = str(exc).partition(": ")
             fail(("failures", i, "targets"), problem, fix)
+    reason = unsupported(topology)
+    if scenario.failures and scenario.duration > FULL_DETAIL_LIMIT_S and reason is not None:
+        fail(
+            ("duration",),
+            f"{format_duration(scenario.duration)} of random failures needs fast-forward, "
+            f"which {topology.name} cannot use: {reason}",
+            f"shorten `duration` to {format_duration(FULL_DETAIL_LIMIT_S)} or less (every "
+            "heartbeat is then simulated), or pick a topology whose quiet time can be skipped",
+        )
     for i, fault in enumerate(scenario.faults):
         for sub, target in targets_of(fault):
             loc = ("faults", i, *sub)

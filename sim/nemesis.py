@@ -40,29 +40,86 @@ class Nemesis:
         self._undo: dict[int, Callable[[], None]] = {}
         self._hosts: dict[int, list[str]] = {}
         self._healed = False
+        self._started: set[int] = set()
+        # When each started fault's timed end comes, and what it does then.
+        self._ends: dict[int, tuple[float, Callable[[], None]]] = {}
 
     def start(self) -> None:
         for i, fault in enumerate(self.c.scenario.faults):
             self.c.env.process(self._run(i, fault))
 
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """No flapping link is flapping (its cycle is no timeline of known ends)."""
+        faults = self.c.scenario.faults
+        return not any(isinstance(faults[i], Flap) and i in self._undo for i in self._started)
+
+    def due(self, opened: Callable[[float, bool], bool]) -> bool:
+        """Whether no fault that has yet to start or end has its window `opened` already
+        (asked with its time, and True for a start)."""
+        if any(opened(at, False) for at, _ in self._ends.values()):
+            return False
+        return all(
+            i in self._started or not opened(fault.at, True)
+            for i, fault in enumerate(self.c.scenario.faults)
+        )
+
+    def rebase(self) -> None:
+        """The timeline goes on: faults still to come start at their time, and started ones
+        end at theirs."""
+        for i, fault in enumerate(self.c.scenario.faults):
+            if i not in self._started:
+                self.c.env.process(self._run(i, fault))
+            elif i in self._ends:
+                self.c.env.process(self._ending(i))
+
+    def transitions(self) -> list[tuple[float, bool]]:
+        """When a fault of the timeline starts or has a timed end (True for a start), in
+        time order."""
+        out: list[tuple[float, bool]] = []
+        for fault in self.c.scenario.faults:
+            out.append((fault.at, True))
+            if isinstance(fault, CrashHost | CrashDb | CrashDcs):
+                if fault.restart_after is not None:
+                    out.append((fault.at + fault.restart_after, False))
+            else:
+                out.append((fault.at + fault.duration, False))
+        return sorted(out)
+
+    # --- the timeline --------------------------------------------------------------------
+
     def _record(self, i: int, fault: Fault, phase: str, targets: list[str]) -> None:
         row = FaultEvent(self.c.env.now, i, describe(fault), phase, tuple(targets))  # type: ignore[arg-type]
         self.c.history.faults.append(row)
+        self.c.last_change = self.c.env.now
 
     def _run(self, i: int, fault: Fault) -> Generator[Any, Any, None]:
         env = self.c.env
-        yield env.timeout(fault.at)
+        yield env.timeout(fault.at - env.now)
+        self._started.add(i)
         if isinstance(fault, CrashHost | CrashDb | CrashDcs):
-            yield from self._crash(i, fault)
-            return
-        if isinstance(fault, Flap):
+            self._crash(i, fault)
+        elif isinstance(fault, Flap):
             yield from self._flap(i, fault)
             return
-        hosts = self._begin(i, fault)
-        self._hosts[i] = hosts
-        self._record(i, fault, "start", hosts)
-        yield env.timeout(fault.duration)
-        self._end(i, fault, hosts)
+        else:
+            hosts = self._begin(i, fault)
+            self._hosts[i] = hosts
+            self._record(i, fault, "start", hosts)
+            self._ends[i] = (env.now + fault.duration, lambda: self._end(i, fault, hosts))
+            yield from self._ending(i, fault.duration)
+            return
+        if i in self._ends:
+            assert isinstance(fault, CrashHost | CrashDb | CrashDcs)
+            yield from self._ending(i, fault.restart_after)
+
+    def _ending(self, i: int, delay: float | None = None) -> Generator[Any, Any, None]:
+        """End fault `i` at its time: `delay` from now when it has just started."""
+        at, end = self._ends[i]
+        yield self.c.env.timeout(at - self.c.env.now if delay is None else delay)
+        del self._ends[i]
+        end()
 
     def _end(self, i: int, fault: Fault, hosts: list[str]) -> None:
         undo = self._undo.pop(i, None)
@@ -72,7 +129,7 @@ class Nemesis:
 
     # --- crashes -------------------------------------------------------------------------
 
-    def _crash(self, i: int, fault: CrashHost | CrashDb | CrashDcs) -> Generator[Any, Any, None]:
+    def _crash(self, i: int, fault: CrashHost | CrashDb | CrashDcs) -> None:
         count = fault.count if isinstance(fault, CrashDcs) else None
         targets = resolve(self.c, fault.target, self.rng, count)
         self._hosts[i] = targets
@@ -102,8 +159,10 @@ class Nemesis:
                     self.c.power_on(host)
 
         self._undo[i] = restart
-        if fault.restart_after is not None:
-            yield self.c.env.timeout(fault.restart_after)
+        if fault.restart_after is None:
+            return
+
+        def back() -> None:
             if some is None:
                 self._end(i, fault, targets)
                 return
@@ -111,6 +170,8 @@ class Nemesis:
             # with the others, at the final heal.
             for host in some:
                 self.c.power_on(host)
+
+        self._ends[i] = (self.c.env.now + fault.restart_after, back)
 
     # --- network and processes -----------------------------------------------------------
 

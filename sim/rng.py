@@ -26,7 +26,11 @@ class Stream:
 
     def __init__(self, seed: int, name: str) -> None:
         self.name = name
-        seq = np.random.SeedSequence([seed, zlib.crc32(name.encode())])
+        self.rekey(seed, name)
+
+    def rekey(self, seed: int, key: str) -> None:
+        """Start afresh from `SeedSequence([seed, crc32(key)])`, forgetting buffered draws."""
+        seq = np.random.SeedSequence([seed, zlib.crc32(key.encode())])
         self._gen = np.random.Generator(np.random.PCG64(seq))
         self._buf: list[float] = []
         self._i = 0
@@ -70,13 +74,24 @@ class Stream:
 
 
 class Streams:
-    """The named streams of one run."""
+    """The named streams of one run. From incident window `epoch` on (see `rekey`), stream
+    `name` draws from `name@epoch`: what a window draws depends on its number alone, never
+    on how many numbers the quiet time before it consumed."""
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
+        self.epoch = 0
         self._streams: dict[str, Stream] = {}
 
     def __call__(self, name: str) -> Stream:
         if (s := self._streams.get(name)) is None:
             s = self._streams[name] = Stream(self.seed, name)
+            if self.epoch:
+                s.rekey(self.seed, f"{name}@{self.epoch}")
         return s
+
+    def rekey(self, epoch: int) -> None:
+        """Every stream, existing or created later, now draws from its `@epoch` key."""
+        self.epoch = epoch
+        for name in sorted(self._streams):
+            self._streams[name].rekey(self.seed, f"{name}@{epoch}")

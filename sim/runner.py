@@ -14,6 +14,7 @@ from typing import Any
 from sim.checkers import check_all, failover_time_s
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
+from sim.fastforward import WindowDriver
 from sim.faults import check_targets
 from sim.history import FinalRead, FinalValue, History, Position
 from sim.spec import Scenario, Topology
@@ -134,15 +135,25 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[History, int]:
-    """Run the model and return its history and the number of simpy events it took."""
+def simulate(
+    topology: Topology, scenario: Scenario, seed: int, full: bool = False
+) -> tuple[History, int]:
+    """Run the model and return its history and the number of simpy events it took.
+    `full`: simulate the quiet time between incident windows too (no fast-forward)."""
     with _collector_paused():
-        return _simulate(topology, scenario, seed)
+        return _simulate(topology, scenario, seed, full)
 
 
-def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[History, int]:
+def _simulate(
+    topology: Topology, scenario: Scenario, seed: int, full: bool = False
+) -> tuple[History, int]:
     c, workload, nemesis = build(topology, scenario, seed)
-    c.env.run(until=scenario.duration)
+    windows: WindowDriver | None = None
+    if c.scenario.failures:
+        windows = WindowDriver(c, workload, nemesis, full)
+        windows.run(scenario.duration)
+    else:
+        c.env.run(until=scenario.duration)
     nemesis.heal()
     t_end = scenario.duration + scenario.settle
     c.env.run(until=t_end)
@@ -192,6 +203,10 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
         "multi_primary": every_primary,
         "stale_bound_s": scenario.checks.stale_bound,
     }
+    if windows is not None:
+        # Where incident windows opened, and the quiet stretches skipped between them.
+        c.history.meta["windows"] = windows.opened
+        c.history.meta["skipped"] = windows.skipped
     c.history.sort()
     return c.history, int(next(c.env._eid))  # simpy's count of scheduled events
 
@@ -218,11 +233,12 @@ def failover_time(topology: Topology, scenario: Scenario, seed: int) -> float | 
     return failover_time_s(history_until(topology, scenario, seed, until))
 
 
-def run(topology: Topology, scenario: Scenario, seed: int) -> RunResult:
+def run(topology: Topology, scenario: Scenario, seed: int, full: bool = False) -> RunResult:
     """One run: history and metrics. `InputError` if the scenario names what the topology
-    lacks (loaders that know the scenario's file check first, for a message with its line)."""
+    lacks (loaders that know the scenario's file check first, for a message with its line).
+    `full`: no fast-forward of quiet time (the same windows, every heartbeat between them)."""
     check_targets(topology, scenario, None)
     with _collector_paused():
-        history, events = _simulate(topology, scenario, seed)
+        history, events = _simulate(topology, scenario, seed, full)
         metrics = check_all(history)
     return RunResult(topology, scenario, seed, history, metrics, events, topology.warnings)

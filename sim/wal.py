@@ -377,6 +377,7 @@ class WalStream:
         self.fsync = fsync
         self.bandwidth = bandwidth
         self.t0 = t0
+        self.start_lsn = start_lsn
         self.sender = FluidQueue(log, bandwidth, t0, start_lsn)
         self.received_curve = Shifted(self.sender, latency)
 
@@ -447,6 +448,14 @@ class StandbyLog:
         self.replay.arrivals = self._frozen
         if self.replay.done > keep:
             self.replay.done = keep
+
+    def rebase(self, stream: WalStream | None, t: float, received: float, applied: float) -> None:
+        """Start afresh at `t` from these positions, receiving from `stream` (or nothing)."""
+        self.stream = stream
+        if stream is None:
+            self._frozen = Constant(received)
+        arrivals: Curve = stream.received_curve if stream is not None else self._frozen
+        self.replay = FluidQueue(arrivals, self.replay.rate, t, applied)
 
     def trim(self, t: float) -> None:
         """Bound memory: settle replay up to `t - 1` and drop older breakpoints."""

@@ -42,8 +42,17 @@ class ProbeLoop:
         self.req: Request | None = None
         self.proc: simpy.Process | None = None
         self._rng = wl.c.rng(f"client:{client.host}:{f}")
+        # When the last failed, unknown or slow statement ended: a window is quiet only
+        # once every loop has done well for longer than the RTO's stability rule asks.
+        self.last_bad = float("-inf")
+        self.last_good = float("-inf")
+        self.retrying = False
+        # When the loop wakes to record the statement in flight.
+        self.wake_at = 0.0
 
-    def run(self) -> Generator[Any, Any, None]:
+    def run(self, epoch: int = 0) -> Generator[Any, Any, None]:
+        """The loop of incident window `epoch`: statement ids and write keys of each window
+        are its own (a window's history does not depend on how many statements came before)."""
         env = self.c.env
         spec = self.wl.spec
         service = self.c.requests
@@ -53,11 +62,13 @@ class ProbeLoop:
         incr = self.f == "incr"
         hot = spec.hot_keys.keys if spec.hot_keys is not None else 0
         retries = spec.retries
+        slow = self.c.scenario.checks.slow
         host, site, via, f = self.client.host, self.site, self.client.via, self.f
-        base_id = self.index * 10_000_000
+        window = epoch * 100_000_000_000
+        base_id = window + self.index * 10_000_000
         yield timeout(self._rng.uniform(0.0, interval))
         seq = n = attempt = 0
-        key = self.index * 1_000_000 if write else 0
+        key = window + self.index * 1_000_000 if write else 0
         last_write = self.wl.last_write
         nothing_yet = (0, (-1, -1.0))
         powered = self.c.net.up
@@ -97,24 +108,33 @@ class ProbeLoop:
                     wake = req.t_done + backoff
                 else:
                     wake = max(req.t_done, req.t_invoke + interval)
+                self.wake_at = wake
                 try:
                     yield timeout(max(wake - env.now, 0.0))
                     break
                 except simpy.Interrupt:
                     continue
             service.record(req)
+            self.req = None
             if req.outcome == "ok":
                 self.session = req.session
                 if write:
                     last_write[host] = (key, (req.lineage, float(req.lsn)))
+                if req.t_done - req.t_invoke > slow:
+                    self.last_bad = req.t_done
+                else:
+                    self.last_good = req.t_done
             else:
                 self.session = None
+                self.last_bad = req.t_done
                 if write and attempt < retries:
                     attempt += 1
+                    self.retrying = True
                     continue
+            self.retrying = False
             if write:
                 seq += 1
-                key = self.index * 1_000_000 + seq
+                key = window + self.index * 1_000_000 + seq
                 attempt = 0
 
     def _backoff(self, attempt: int) -> float:
@@ -126,6 +146,31 @@ class ProbeLoop:
         if req is not None and req.t_done > now and self.c.requests.revise(req, now):
             assert self.proc is not None
             self.proc.interrupt()
+
+    def settled(self, now: float, stable_s: float, slow_s: float) -> bool:
+        """Up for long enough that the RTO's stability rule sees the recovery inside the
+        window (good statements for `stable_s` after the last bad one, with a statement or
+        two to spare), or down and staying down: failing since the last good statement more
+        than `stable_s` ago, the one in flight failing too (a skipped stretch then counts as
+        down: the outage ends only at a good statement). A powered-off client asks nothing."""
+        if not self.c.net.up[self.client.host]:
+            return True
+        req = self.req
+        failing = self.last_bad > self.last_good and (req is None or req.outcome != "ok")
+        if failing:
+            return now - self.last_good > stable_s
+        if req is not None and req.outcome != "ok":
+            return False
+        return not self.retrying and now - self.last_bad > stable_s + slow_s + 2 * self.interval
+
+    def skip(self, to: float) -> None:
+        """Before the time up to `to` is skipped: the statement in flight ends as planned
+        (nothing will re-plan it), and is recorded as the full simulation records it, if
+        the loop would have woken to record it before the next window opens at `to`."""
+        req = self.req
+        if req is not None and self.wake_at < to:
+            self.c.requests.record(req)
+        self.req = None
 
     def finish(self) -> None:
         """At the end of the run, record the statement still in flight as unknown."""
@@ -155,6 +200,30 @@ class ClientWorkload:
         for loop in self.loops:
             loop.proc = self.c.env.process(loop.run())
         self.c.on_change(self._changed)
+
+    def settled(self) -> bool:
+        """Every loop has done well for the stability time. Never with hot counters: their
+        updates change what the cluster holds, so quiet time that is skipped would differ
+        from quiet time simulated."""
+        if any(loop.f == "incr" for loop in self.loops):
+            return False
+        checks = self.c.scenario.checks
+        now = self.c.env.now
+        return all(loop.settled(now, checks.stable, checks.slow) for loop in self.loops)
+
+    def skip(self, to: float) -> None:
+        for loop in self.loops:
+            loop.skip(to)
+
+    def rebase(self) -> None:
+        """Every probe loop restarts at a fresh phase with the window's ids; the statement in
+        flight is dropped (its reply belongs to the past window), sessions stay open, and a
+        client forgets its last write (reads ask for nothing until it writes again)."""
+        self.last_write.clear()
+        for loop in self.loops:
+            loop.req = None
+            loop.retrying = False
+            loop.proc = self.c.env.process(loop.run(self.c.epoch))
 
     def _changed(self) -> None:
         now = self.c.env.now

@@ -17,7 +17,7 @@ from sim.checkers.failover import (
     failovers,
     false_failovers,
 )
-from sim.checkers.incident import fault_start, incidents
+from sim.checkers.incident import fault_start, incident_starts, incidents
 from sim.checkers.lineage import LineageTree
 from sim.checkers.rpo import (
     Segment,
@@ -36,6 +36,7 @@ from sim.checkers.rto import (
     site_attempts,
     site_rto_s,
     site_rtos,
+    worst_incident_rto_s,
     worst_site,
 )
 from sim.checkers.split_brain import (
@@ -100,6 +101,7 @@ __all__ = [
     "false_failovers",
     "fault_attempts",
     "fault_start",
+    "incident_starts",
     "incidents",
     "lineage_overlaps",
     "lineage_tops",
@@ -119,6 +121,7 @@ __all__ = [
     "split_brain",
     "split_brain_s",
     "union_s",
+    "worst_incident_rto_s",
     "worst_site",
 ]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from itertools import accumulate
 from typing import Literal
 
-from sim.checkers.incident import fault_start
+from sim.checkers.incident import fault_start, incident_starts
 from sim.checkers.lineage import LineageTree
 from sim.history import History
 
@@ -78,6 +78,46 @@ def site_rto_s(attempts: Sequence[Attempt], t_fault: float, stable_s: float, t_e
     return INF
 
 
+def worst_incident_rto_s(
+    attempts: Sequence[Attempt], starts: Sequence[float], stable_s: float, t_end: float
+) -> float:
+    """One site's worst RTO over several incidents (random failure profiles): each incident
+    is judged as `site_rto_s` judges the only one, from its own fault, on the bad ops it
+    began (invoked before the next incident starts; its recovery may come later)."""
+    by_invoke = sorted(attempts)
+    invokes = [a[0] for a in by_invoke]
+    bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
+    goods = sorted(tc for _, tc, good in by_invoke if good)
+    bad = [(ti, tc) for ti, tc, good in by_invoke if not good]
+    bad_invokes = [ti for ti, _ in bad]
+    longest = max((tc - ti for ti, tc in bad), default=0.0)
+    worst = 0.0
+    for i, t_fault in enumerate(starts):
+        t_next = starts[i + 1] if i + 1 < len(starts) else INF
+        t_bad = None
+        for ti, tc in bad[bisect_left(bad_invokes, t_fault - longest) :]:
+            if ti >= t_next:
+                break
+            if tc > t_fault:
+                t_bad = max(t_fault, ti)
+                break
+        if t_bad is None:
+            continue
+        rto = INF
+        for tc in goods[bisect_left(goods, t_bad) :]:
+            until = tc + stable_s
+            if until > t_end:
+                break
+            a, b = bisect_right(invokes, tc), bisect_right(invokes, until)
+            if b > a and bad_before[b] == bad_before[a]:
+                rto = tc - t_fault
+                break
+        worst = max(worst, rto)
+        if worst == INF:
+            break
+    return worst
+
+
 def dark_sites(history: History) -> set[str]:
     """The client sites whose every client host was powered off after the fault (a lost zone
     or region takes its application servers with it): the application there was down too,
@@ -104,7 +144,8 @@ def site_rtos(
     kinds: dict[str, dict[str, list[Attempt]]] | None = None,
 ) -> dict[str, dict[str, float]]:
     """The RTO of each site, by op kind ("write", "read") then site name; sites that issued no
-    op of a kind, and dark sites, are absent from it; every RTO is 0 without a fault.
+    op of a kind, and dark sites, are absent from it; every RTO is 0 without a fault, and
+    the worst incident's when the run holds several.
     `kinds`: `fault_attempts` when the caller has them already."""
     if tree is None:
         tree = LineageTree(history)
@@ -115,6 +156,12 @@ def site_rtos(
             sites.pop(site, None)
     stable_s = float(history.meta["stable_s"])
     t_end = float(history.meta["t_observe_end"])
+    starts = incident_starts(history)
+    if len(starts) > 1:
+        return {
+            f: {s: worst_incident_rto_s(sites[s], starts, stable_s, t_end) for s in sorted(sites)}
+            for f, sites in kinds.items()
+        }
     return {
         f: {
             s: 0.0 if t_fault is None else site_rto_s(sites[s], t_fault, stable_s, t_end)

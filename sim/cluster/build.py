@@ -104,4 +104,14 @@ def build(
     c.router.start()
     workload.start()
     nemesis.start()
+    # Restarted in the same order at every incident window's start (ties break by it).
+    if hasattr(c.replication, "rebase"):
+        c.on_rebase(c.replication.rebase)
+    c.on_rebase(c.controller.rebase)
+    c.on_rebase(c.router.rebase)
+    c.on_rebase(workload.rebase)
+    c.on_rebase(nemesis.rebase)
+    for part in (c.replication, c.controller, c.router):
+        if hasattr(part, "agenda"):  # the families and replications that have one
+            c.on_agenda(part.agenda)
     return c, workload, nemesis

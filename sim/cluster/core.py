@@ -87,6 +87,16 @@ class Controller(ABC):
     def heal(self) -> None:
         """The incident is over: every fault has healed; rejoin by the family's rule."""
 
+    def settled(self) -> bool:
+        """Whether the family has nothing in progress (no detection running, no election,
+        no pending decision), so that quiet time may be fast-forwarded. A family that cannot
+        tell says no, and its runs are simulated in full."""
+        return False
+
+    def rebase(self) -> None:
+        """Incident window start (`Cluster.reanchor`): restart the family's processes, with
+        the state that depends on their last tick set as a steady run would have it."""
+
 
 class Cluster:
     """Everything one run's model is made of."""
@@ -126,6 +136,14 @@ class Cluster:
         # Hosts a runbook keeps powered off (a retired cluster): they do not boot again.
         self.retired: set[str] = set()
         self._booted: dict[str, simpy.Event] = {}
+        # Hosts booting: when they will be up, and their power generation then.
+        self.booting: dict[str, tuple[float, int]] = {}
+        # Incident windows (see sim/fastforward.py): the window number, what restarts its
+        # processes at a window's start, and when the model last changed (a history row).
+        self.epoch = 0
+        self._rebases: list[Callable[[], None]] = []
+        self._agendas: list[Callable[[], list[float]]] = []
+        self.last_change = 0.0
 
     # --- ordering and recording ------------------------------------------------------------
 
@@ -134,10 +152,54 @@ class Cluster:
         return self._order[host]
 
     def event(self, name: str, node: str, detail: str = "") -> None:
+        self.last_change = self.env.now
         self.history.events.append(Event(self.env.now, name, node, detail))
 
     def record_role(self, node: str, role: str, lineage: int, lsn: float) -> None:
+        self.last_change = self.env.now
         self.history.roles.append(RoleChange(self.env.now, node, role, lineage, round(lsn)))
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def on_rebase(self, hook: Callable[[], None]) -> None:
+        """Call `hook` at every incident window's start, after the event queue was emptied."""
+        self._rebases.append(hook)
+
+    def on_agenda(self, agenda: Callable[[], list[float]]) -> None:
+        """`agenda` tells when a change already set in motion will happen (a timeout that
+        will fire, a lease that will expire): quiet time may be skipped up to there only."""
+        self._agendas.append(agenda)
+
+    def agenda(self) -> list[float]:
+        """When the changes under way will happen: hosts finishing their boot, nodes finishing
+        a rewind or re-clone, and what the components said."""
+        out = [up for up, _ in self.booting.values()]
+        out += [node.rejoining[0] for node in self.nodes.values() if node.rejoining is not None]
+        for agenda in self._agendas:
+            out += agenda()
+        return out
+
+    def reanchor(self) -> None:
+        """Start incident window `epoch + 1` now: drop every pending event (messages in
+        flight, timers, requests), draw every random number from the window's own streams,
+        and restart every component's processes, each at a phase drawn afresh.
+
+        Why: the model at a window's start is then a function of its persistent state (roles,
+        lineages, logs, stored keys, terms, sessions, what is down) and of the window's number,
+        never of how the quiet time before it went; skipping that time is therefore exact as
+        long as it changed nothing persistent, which the fast-forward test checks."""
+        self.epoch += 1
+        self.env._queue.clear()
+        self.rng.rekey(self.epoch)
+        # Processes still waiting on these events belong to the past window.
+        self._thaw.clear()
+        self._booted.clear()
+        for host in sorted(self.booting, key=self.order):
+            self.env.process(self._boot(host, *self.booting[host]))
+        for name in sorted(self.nodes, key=self.order):
+            self.nodes[name].rebase()
+        for hook in self._rebases:
+            hook()
 
     # --- change notifications ------------------------------------------------------------
 
@@ -222,8 +284,11 @@ class Cluster:
     # --- power ---------------------------------------------------------------------------
 
     def power_off(self, host: str) -> None:
-        """The host stops: it black-holes packets and its processes die."""
+        """The host stops: it black-holes packets and its processes die (a host that was
+        booting stops booting)."""
         if not self.net.up[host]:
+            if self.booting.pop(host, None) is not None:
+                self._power_gen[host] = self._power_gen.get(host, 0) + 1
             return
         self.net.power(host, False)
         self.event("host_down", host)
@@ -241,13 +306,19 @@ class Cluster:
 
     def power_on(self, host: str) -> Any:
         """Boot the host; its services start once it is up (a simpy process)."""
-        return self.env.process(self._boot(host))
+        return self.env.process(self._boot(host, self.env.now + self.topo.boot))
 
-    def _boot(self, host: str) -> Any:
-        gen = self._power_gen.get(host, 0)
+    def _boot(self, host: str, up_at: float, gen: int | None = None) -> Any:
+        if gen is None:
+            gen = self._power_gen.get(host, 0)
+            if host in self.booting:
+                return  # already booting: powering it on again changes nothing
         if self.net.up[host]:
             return
-        yield self.env.timeout(self.topo.boot)
+        self.booting[host] = (up_at, gen)
+        yield self.env.timeout(up_at - self.env.now)
+        if self.booting.get(host) == (up_at, gen):
+            del self.booting[host]
         if self.net.up[host] or gen != self._power_gen.get(host, 0) or host in self.retired:
             return
         self.net.power(host, True)

@@ -37,6 +37,8 @@ class DbNode:
         self.frozen = False
         self.thawed_at = float("-inf")
         self.upstream: str | None = None
+        # A rewind or re-clone under way: when it ends, and the node it rejoins.
+        self.rejoining: tuple[float, DbNode] | None = None
         self.log: PrimaryLog | None = None
         self.standby: StandbyLog | None = None
         if primary:
@@ -107,6 +109,7 @@ class DbNode:
         t = self.c.env.now
         self.epoch += 1
         self.busy = None
+        self.rejoining = None
         if self.process != "stopped":
             self._stop_now(t, keep_flushed=True, hung=host_down)
         self.c.record_role(
@@ -241,12 +244,27 @@ class DbNode:
         method = self.spec.rejoin
         self.busy = "rewinding" if method == "rewind" else "cloning"
         self._record_role("rejoining")
-        if method == "rewind":
-            yield self.c.env.timeout(self.spec.rewind)
-        else:
-            yield self.c.env.timeout(self.spec.size / self.spec.clone_rate)
-        if epoch != self.epoch:
+        wait = self.spec.rewind if method == "rewind" else self.spec.size / self.spec.clone_rate
+        self.rejoining = (self.c.env.now + wait, target)
+        yield self.c.env.timeout(wait)
+        yield from self._rejoined(epoch)
+
+    def rebase(self) -> None:
+        """Incident window start: a rewind or re-clone under way goes on to its end (a
+        re-clone of terabytes takes hours, which need not be simulated second by second)."""
+        if self.rejoining is not None:
+            self.c.env.process(self._resume_rejoin(self.epoch, self.rejoining[0]))
+
+    def _resume_rejoin(self, epoch: int, until: float) -> Steps:
+        yield self.c.env.timeout(until - self.c.env.now)
+        yield from self._rejoined(epoch)
+
+    def _rejoined(self, epoch: int) -> Steps:
+        if epoch != self.epoch or self.rejoining is None:
             return
+        target = self.rejoining[1]
+        self.rejoining = None
+        method = self.spec.rejoin
         t = self.c.env.now
         if method == "rewind":
             position = self.c.lineages.common_position(self.lineage, target.lineage)
@@ -254,9 +272,21 @@ class DbNode:
             position = target.position(t)
         self.c.event(f"{method}_done", self.name, f"to lineage {target.lineage}")
         self.log = None
-        self.lineage = target.lineage if method == "reclone" else self.lineage
+        # Rewound to where the histories part, it holds the target's history up to there:
+        # it is on the target's lineage (staying on its own would leave a node that had been
+        # promoted on a sibling branch unable to follow, rewinding again and again).
+        self.lineage = target.lineage
         self.standby = StandbyLog(self.lineage, t, position, self.spec.apply_rate)
         yield from self.start(as_primary=False, upstream=target.name)
+
+    def follows_cleanly(self, target: DbNode) -> bool:
+        """Whether the node can follow `target` without a rewind, asked without advancing any
+        stream (a quiet check must not leave breakpoints that a simulated stretch would not):
+        a standby streaming from it does."""
+        standby = self.standby
+        if standby is not None and standby.stream is not None and self.upstream == target.name:
+            return True
+        return not self.needs_rejoin(target)
 
     def needs_rejoin(self, target: DbNode) -> bool:
         """Whether following `target` requires discarding WAL first (diverged lineage)."""

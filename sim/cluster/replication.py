@@ -15,7 +15,19 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.spec.replication import Quorum, SemiSync, Sync
-from sim.wal import INF, WalStream
+from sim.wal import INF, FluidQueue, WalStream
+
+# How far back an incident window's start recomputes a standby's stream (see `rebase`).
+LOOKBACK_S = 3600.0
+
+
+def _recomputed(stream: WalStream, t: float) -> WalStream:
+    """The stream as its primary's log alone determines it up to `t`: from when it began, or
+    from `LOOKBACK_S` before `t` with nothing waiting to be shipped then."""
+    t0 = max(t - LOOKBACK_S, stream.t0)
+    start = stream.start_lsn if t0 == stream.t0 else stream.log.value(t0)
+    return WalStream(stream.log, t0, start, stream.bandwidth, stream.latency, stream.fsync)
+
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
@@ -46,6 +58,7 @@ class Replication:
         self._listed: dict[str, list[str]] = {}
         self._listed_version = -1
         self._wake: dict[str, simpy.Event] = {}
+        self._lags: dict[tuple[float, int, tuple[int, ...]], float] = {}
         self.semisync_on: dict[str, bool] = {}
         self._semisync_timer: dict[str, float] = {}
         # The sync set each primary waits for; "*" means every standby (PostgreSQL's '*').
@@ -84,18 +97,109 @@ class Replication:
         self._wake[name] = self.c.env.event()
 
     def _can_stream(self, node: DbNode) -> bool:
+        if not self._reaches_upstream(node):
+            return False
+        up = self.c.nodes[node.upstream or ""]
+        if node.needs_rejoin(up):
+            self.c.event("timeline_diverged", node.name, f"cannot follow {up.name}")
+            return False
+        return True
+
+    def _reaches_upstream(self, node: DbNode) -> bool:
+        """A running standby with an upstream that is a writable primary it can reach."""
         up_name = node.upstream
         if up_name is None or node.role != "replica" or node.process != "running":
             return False
         if node.busy is not None:
             return False
         up = self.c.nodes[up_name]
-        if not (up.writable and up.log is not None and self.c.net.connected(up.name, node.name)):
+        return up.writable and up.log is not None and self.c.net.connected(up.name, node.name)
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """No semi-sync timeout pending, no primary about to return to semi-sync (it does
+        at a commit once a connected replica has caught up), and every standby that could
+        stream is streaming (one about to connect is a change to come). A walsender waiting
+        out a silent standby is on the `agenda`."""
+        if self._semisync_timer:
             return False
-        if node.needs_rejoin(up):
-            self.c.event("timeline_diverged", node.name, f"cannot follow {up.name}")
-            return False
-        return True
+        if any(on is False and self._streaming_to(p) for p, on in self.semisync_on.items()):
+            return False  # back to semi-sync at a commit once a replica has caught up
+        return all(
+            name in self.streams
+            or not self._reaches_upstream(node)
+            or node.needs_rejoin(self.c.nodes[node.upstream or ""])
+            for name, node in self.c.nodes.items()
+        )
+
+    def rebase(self) -> None:
+        """Restart the walreceivers, and every stream from what its standby holds now.
+
+        Why a stream is recomputed rather than read: its fluid queue carries a breakpoint for
+        every question asked of it (so a skipped stretch and a simulated one leave it in
+        different shapes), and after a long skip reading it would walk every burst since.
+        What a standby holds now is taken from the last `LOOKBACK_S` of the primary's
+        log, from when the stream began or, if earlier, from that long ago with nothing
+        waiting to be shipped then (bursts drain in minutes), replayed up to what arrived."""
+        t = self.c.env.now
+        for name in sorted(self.c.nodes, key=self.c.order):
+            node = self.c.nodes[name]
+            stream = self.streams.get(name)
+            if stream is not None:
+                assert node.standby is not None
+                past = _recomputed(stream, t)
+                replay = FluidQueue(
+                    past.received_curve, node.standby.replay.rate, past.t0, past.start_lsn
+                )
+                received = float(round(past.received(t)))
+                applied = float(round(min(replay.value(t), received)))
+                fresh = WalStream(
+                    stream.log, t, received, stream.bandwidth, stream.latency, stream.fsync
+                )
+                self.streams[name] = fresh
+                node.standby.rebase(fresh, t, received, applied)
+            elif node.standby is not None:
+                held = node.standby.received(t)
+                applied = node.standby.applied(t)
+                applied = held if applied >= held - 0.5 else float(round(applied))
+                node.standby.rebase(None, t, held, applied)
+            self._wake[name] = self.c.env.event()
+            self.c.env.process(self._receiver(name))
+        for name in sorted(self.hung, key=self.c.order):
+            self.c.env.process(self._walsender_timeout(name, self.hung[name][1]))
+
+    def lag_s(self, t: float) -> float:
+        """How far behind its primary, in seconds of the primary's log, the furthest streaming
+        standby will be at `t` (computed as `rebase` does, moving nothing): the span of
+        acknowledged writes an asynchronous failover at `t` could lose."""
+        key = (t, self._version, tuple(len(log._starts) for _, log in self.c.logs))
+        if (cached := self._lags.get(key)) is not None:
+            return cached
+        worst = 0.0
+        for name in sorted(self.streams, key=self.c.order):
+            if name in self.c.dr_nodes:
+                continue
+            stream = self.streams[name]
+            received = _recomputed(stream, t).received(t)
+            log = stream.log
+            if log.value(t) <= received:
+                continue
+            # When the primary wrote what the standby will have received: bisect on time.
+            lo, hi = max(t - LOOKBACK_S, stream.t0), t
+            for _ in range(40):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if log.value(mid) < received else (lo, mid)
+            worst = max(worst, t - lo)
+        self._lags = {key: worst}
+        return worst
+
+    def _streaming_to(self, primary: str) -> bool:
+        return any(up == primary for up in self.upstream_of.values())
+
+    def agenda(self) -> list[float]:
+        """When each walsender waiting on a silent standby gives up."""
+        return [since + self.c.topo.database.wal_sender_timeout for _, since in self.hung.values()]
 
     def _connect(self, node: DbNode) -> None:
         up = self.c.nodes[node.upstream or ""]
@@ -153,7 +257,9 @@ class Replication:
         self.refresh(self.c.nodes[up])
 
     def _walsender_timeout(self, name: str, since: float) -> Generator[Any, Any, None]:
-        yield self.c.env.timeout(self.c.topo.database.wal_sender_timeout)
+        timeout = self.c.topo.database.wal_sender_timeout
+        now = self.c.env.now
+        yield self.c.env.timeout(timeout if now == since else since + timeout - now)
         if self.hung.get(name, ("", -1.0))[1] != since:
             return
         up, _ = self.hung.pop(name)

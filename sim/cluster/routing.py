@@ -71,6 +71,13 @@ class Router(ABC):
         """The router names that `route_changed` events carry."""
         return []
 
+    def settled(self) -> bool:
+        """Whether no routing change is under way (see `Controller.settled`)."""
+        return True
+
+    def rebase(self) -> None:
+        """Incident window start: restart the router's processes (see `Cluster.reanchor`)."""
+
 
 def _open(c: Cluster, client: str, first: str, backend: str, t: float, timeout: float) -> Connect:
     """TCP to `first` (the proxy or the backend itself), then the database handshake."""
@@ -111,6 +118,25 @@ class ProxyRouter(Router):
         for proxy in self.spec.proxies:
             for backend in self.backends:
                 self.c.env.process(self._checks(proxy, backend))
+
+    def settled(self) -> bool:
+        """Every live proxy's marks agree with what its checks get now."""
+        return all(
+            not self.c.net.up[proxy] or self.up[proxy][b] == bool(self._answer(proxy, b))
+            for proxy in self.spec.proxies
+            for b in self.backends
+        )
+
+    def rebase(self) -> None:
+        """Checks restart at a fresh phase, their counters as a long run of agreeing
+        answers leaves them."""
+        for proxy in self.spec.proxies:
+            for backend in self.backends:
+                key = (proxy, backend)
+                up = self.up[proxy][backend]
+                self._good[key] = self.spec.rise if up else 0
+                self._bad[key] = 0 if up else self.spec.fall
+        self.start()
 
     def _answer(self, proxy: str, backend: str) -> bool | None:
         if self.spec.check == "role":
@@ -184,15 +210,31 @@ class DnsRouter(Router):
         self.spec = spec
         self.record = cluster.topo.database.initial_primary
         self._cache: dict[str, tuple[str, float]] = {}
+        self._updating = 0
 
     def names(self) -> list[str]:
         return ["dns"]
+
+    def settled(self) -> bool:
+        return not self._updating
+
+    def rebase(self) -> None:
+        """Cached answers of a long-lived session expired long ago: clients resolve anew.
+        An answer that is stale (the record moved since) is kept to its expiry, which is on
+        the `agenda`."""
+        self._cache = {c: v for c, v in self._cache.items() if v[0] != self.record}
+
+    def agenda(self) -> list[float]:
+        """When each client's stale cached answer expires (it then finds the new primary)."""
+        return [expiry for name, expiry in self._cache.values() if name != self.record]
 
     def primary_changed(self, node: str) -> None:
         self.c.env.process(self._update(node))
 
     def _update(self, node: str) -> Generator[Any, Any, None]:
+        self._updating += 1
         yield self.c.env.timeout(self.spec.update)
+        self._updating -= 1
         if self.record != node:
             self.record = node
             self.c.event("route_changed", "dns", node)

@@ -48,6 +48,8 @@ class StoreClient:
         self.host = host
         self.member = 0
         self.retry_timeout = retry_timeout
+        # Waiting out a member that did not answer: the request may yet fail.
+        self.stalled = False
 
 
 class ConsensusStore:
@@ -62,7 +64,7 @@ class ConsensusStore:
         self.keys: dict[str, Key] = {}
         self._version = 0
         self._watch: dict[str, simpy.Event] = {}
-        self._electing = False
+        self.electing = False
         self._rng = cluster.rng("store")
         self.on_expire: Callable[[str, Key], None] = lambda name, key: None
 
@@ -90,8 +92,8 @@ class ConsensusStore:
         if self.leader is not None and not self._majority_with(self.leader):
             self.c.event("dcs_leader_lost", self.leader)
             self.leader = None
-        if self.leader is None and not self._electing:
-            self._electing = True
+        if self.leader is None and not self.electing:
+            self.electing = True
             self.c.env.process(self._election())
 
     def _election(self) -> Generator[Any, Any, None]:
@@ -108,7 +110,7 @@ class ConsensusStore:
                 self.c.event("dcs_leader_elected", winner, f"term {self.term}")
                 self._refresh_leases(timeout)
                 break
-        self._electing = False
+        self.electing = False
 
     def _refresh_leases(self, extend: float) -> None:
         now = self.c.env.now
@@ -116,6 +118,30 @@ class ConsensusStore:
             key = self.keys[name]
             if key.ttl < INF:
                 key.expiry = now + extend + key.ttl
+                self._arm(name, key)
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def rebase(self) -> None:
+        """Watchers of the past window are gone (their processes were dropped)."""
+        self._watch.clear()
+
+    def answers(self, client: StoreClient) -> bool:
+        """Whether `client`'s next request goes straight through: it is not waiting on a
+        member that did not answer, and the member it asks first is reachable and serves."""
+        member = self.members[client.member % len(self.members)]
+        return (
+            not client.stalled and self.c.net.connected(client.host, member) and self.serves(member)
+        )
+
+    def renewed(self, at: dict[str, float]) -> None:
+        """Keys with a lease, last renewed at the given times, expire a TTL later; the others
+        (nobody renews them) when they were going to."""
+        for name in sorted(self.keys):
+            key = self.keys[name]
+            if name in at:
+                key.expiry = at[name] + key.ttl
+            if key.ttl < INF:
                 self._arm(name, key)
 
     # --- keys ------------------------------------------------------------------------------
@@ -202,16 +228,20 @@ class ConsensusStore:
         per_member = self.c.local(client.host, client.retry_timeout / usable)
         deadline = env.now + self.c.local(client.host, client.retry_timeout)
         tries = 0
-        while env.now < deadline - 1e-9:
-            member = self.members[client.member % n]
-            if net.connected(client.host, member) and self.serves(member):
-                yield env.timeout(self._latency(client.host, member))
-                if self.serves(member) and net.connected(client.host, member):
-                    return apply()
-            else:
-                yield env.timeout(min(per_member, deadline - env.now))
-            tries += 1
-            client.member = (client.member + 1) % n
-            if tries > 4 * n:
-                break
-        raise DcsError(f"no answer from the store within {client.retry_timeout:g} s")
+        try:
+            while env.now < deadline - 1e-9:
+                member = self.members[client.member % n]
+                if net.connected(client.host, member) and self.serves(member):
+                    yield env.timeout(self._latency(client.host, member))
+                    if self.serves(member) and net.connected(client.host, member):
+                        return apply()
+                else:
+                    client.stalled = True
+                    yield env.timeout(min(per_member, deadline - env.now))
+                tries += 1
+                client.member = (client.member + 1) % n
+                if tries > 4 * n:
+                    break
+            raise DcsError(f"no answer from the store within {client.retry_timeout:g} s")
+        finally:
+            client.stalled = False

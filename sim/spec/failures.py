@@ -68,3 +68,21 @@ class RandomFailures(Spec):
     )
     ttf: LifeDist = Field(description="time to failure, from the start or the last repair")
     ttr: LifeDist = Field(description="time to repair")
+
+
+class Windows(Spec):
+    """How a run with random failure profiles is cut into incident windows: each opens
+    `lead` before a fault starts or ends (or a repaired host finishes booting) and, once the
+    cluster is quiet, the time until the next one is fast-forwarded (sim/fastforward.py)."""
+
+    lead: Duration = Field(
+        default="1s",
+        validate_default=True,
+        description="a window opens this long before the fault or repair that starts it",
+    )
+    quiet: Duration = Field(
+        default="2s",
+        validate_default=True,
+        description="quiet means nothing changed for this long, nothing is in progress, and "
+        "every client has done well for the scenario's `stable` time",
+    )

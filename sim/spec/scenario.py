@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.spec.base import Name, Spec
-from sim.spec.failures import RandomFailures
+from sim.spec.failures import RandomFailures, Windows
 from sim.spec.fault import Fault
 from sim.units import Duration
 
@@ -59,6 +59,11 @@ class Scenario(Spec):
     failures: list[RandomFailures] = Field(
         default_factory=list,
         description="random failure profiles, drawn per seed over the whole duration",
+    )
+    windows: Windows = Field(
+        default_factory=Windows,
+        description="incident windows and fast-forward of the quiet time between them "
+        "(scenarios with random failure profiles)",
     )
     checks: Checks = Checks()
     targets: Targets | None = None

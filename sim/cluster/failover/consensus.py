@@ -54,6 +54,9 @@ class Member:
         self.acks: dict[str, float] = {}
         self.timeout = 0.0
         self.wake = self.c.env.event()
+        # Its timer waits for the database process to run (a rebooted node): nothing else
+        # would start it when no leader is left to send heartbeats.
+        self.dormant = False
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -79,14 +82,20 @@ class Member:
 
     # --- the follower's timer ------------------------------------------------------------
 
-    def run(self) -> Steps:
+    def run(self, heard: float | None = None) -> Steps:
+        """The election timer: it last heard from a leader at `heard` (now if not given)."""
         env = self.c.env
         self._reset_timeout()
-        self.last_heard = env.now
+        self.last_heard = env.now if heard is None else heard
         while True:
             if self.role == "leader" or not self.up() or self.frozen():
+                self.dormant = self.role != "leader"
                 yield self.wake
                 continue
+            if self.dormant:
+                # Its process has just come up: the election timer starts now.
+                self.dormant = False
+                self.timer_base = max(self.timer_base, env.now)
             deadline = max(self.last_heard, self.timer_base) + self.timeout
             if env.now < deadline:
                 yield env.timeout(deadline - env.now) | self.wake
@@ -185,6 +194,7 @@ class ConsensusFamily(Controller):
         # heartbeat on that stream. The latest arrival per (source, destination).
         self._stream_tail: dict[tuple[str, str], float] = {}
         self._last_leader: str | None = None
+        self._leader_incarnation = 0
 
     def start(self) -> None:
         names = self.managed()
@@ -195,10 +205,18 @@ class ConsensusFamily(Controller):
         first = self.members[primary]
         first.role, first.leader = "leader", primary
         self.leader = self._last_leader = primary
+        self._leader_incarnation = self.c.nodes[primary].incarnation
         for name in names:
             self.members[name].leader = primary
             self.c.env.process(self.members[name].run())
+        self.c.on_change(self._wake_restarted)
         self.c.env.process(self._heartbeats(first, first.term))
+
+    def _wake_restarted(self) -> None:
+        for name in self.members:
+            member = self.members[name]
+            if member.dormant and member.up() and not member.frozen():
+                member._poke()
 
     def incident_open(self) -> bool:
         return self.c.env.now >= self._fault_at
@@ -282,7 +300,11 @@ class ConsensusFamily(Controller):
         # The leader being replaced: the current one, or the last one if it has already
         # stepped down (check-quorum on delayed heartbeats) without being replaced.
         old = self.leader or self._last_leader
+        # A leader whose process died since it led was repaired by its restart, not replaced
+        # while healthy: electing another is no false failover.
+        same_process = self._leader_incarnation == self.c.nodes[old or member.name].incarnation
         self._last_leader = member.name
+        self._leader_incarnation = member.node.incarnation
         t = self.c.env.now
         if old is not None and old != member.name:
             net = self.c.net
@@ -293,7 +315,7 @@ class ConsensusFamily(Controller):
                     t,
                     member.name,
                     old,
-                    old_node.healthy,
+                    old_node.healthy and same_process,
                     reaching,
                     len(self.members),
                 )
@@ -318,11 +340,16 @@ class ConsensusFamily(Controller):
             if other is not member and other.leader == member.name and other.term == term:
                 self.follow(other.node, member.name)
 
-    def _heartbeats(self, member: Member, term: int) -> Steps:
+    def _heartbeats(self, member: Member, term: int, phase: float = 0.0) -> Steps:
+        """The leader's heartbeats, the first `phase` from now; with check-quorum, it counts
+        the acks of the last election timeout once it has led that long."""
         env = self.c.env
         spec = self.spec
-        member.acks = {}
-        since = env.now
+        if phase:
+            yield env.timeout(phase)
+        else:
+            member.acks = {}
+        since = env.now - phase
         while member.role == "leader" and member.term == term and member.up():
             if member.frozen():
                 yield env.timeout(self.c.local(member.name, spec.heartbeat))
@@ -425,6 +452,49 @@ class ConsensusFamily(Controller):
             node.step_down()
             if self.leader == node.name:
                 self.leader = None
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """A leader runs as the writable primary, and every running member follows it in its
+        term (no candidate, no member about to stand or roll back)."""
+        leader = self.members.get(self.leader or "")
+        if leader is None or leader.role != "leader" or not leader.node.writable:
+            return False
+        if leader.node.busy is not None:
+            return False
+        for m in self.members.values():
+            if m is leader or not m.up():
+                continue
+            if m.role != "follower" or m.leader != leader.name or m.term != leader.term:
+                return False
+            if m.node.busy is not None or m.node.upstream != leader.name:
+                return False
+            if not m.node.follows_cleanly(leader.node):
+                return False
+        return True
+
+    def rebase(self) -> None:
+        """The leader's heartbeats restart at a fresh phase; each follower last heard the one
+        before (one heartbeat earlier, one latency after it was sent), and the leader its ack;
+        every election timer is drawn afresh."""
+        now = self.c.env.now
+        net = self.c.net
+        self._stream_tail = {}
+        leader = self.members[self.leader or ""]
+        phase = self.rng.uniform(0.0, self.spec.heartbeat)
+        sent = now + phase - self.c.local(leader.name, self.spec.heartbeat)
+        leader.acks = {}
+        for name in self.members:
+            member = self.members[name]
+            member.wake = self.c.env.event()
+            heard = member.last_heard
+            if member is not leader and member.up():
+                there = net.median(leader.name, name)
+                heard = sent + there
+                leader.acks[name] = sent + there + net.median(name, leader.name)
+            self.c.env.process(member.run(heard))
+        self.c.env.process(self._heartbeats(leader, leader.term, phase))
 
     # --- Controller ----------------------------------------------------------------------
 

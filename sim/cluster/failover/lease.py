@@ -70,10 +70,13 @@ class LeaseAgent:
     def is_leader(self) -> bool:
         return self.leader_expiry > self.c.env.now
 
-    def run(self) -> Steps:
+    def run(self, phase: float | None = None) -> Steps:
+        """The HA loop, first run `phase` from now (a random phase of the loop, as real
+        agents start, when not given)."""
         env = self.c.env
-        # Agents start at a random phase of their loop, as real ones do.
-        yield env.timeout(self.f.rng.uniform(0.0, self.spec.loop_wait))
+        if phase is None:
+            phase = self.f.rng.uniform(0.0, self.spec.loop_wait)
+        yield env.timeout(phase)
         local = self.c.local
         while self.alive():
             yield from self._unfreeze()
@@ -365,6 +368,15 @@ class LeaseAgent:
 
     # --- synchronous mode ----------------------------------------------------------------
 
+    def wanted_sync(self, stored: list[str] | None) -> tuple[list[str], list[str]]:
+        """(the sync set stored now, the one this leader wants): streaming standbys, those
+        already in the set first."""
+        streaming = self.c.replication.standbys_of(self.node)
+        current = [m for m in (stored or []) if m != self.name]
+        keep = [m for m in current if m in streaming]
+        want = keep + [m for m in streaming if m not in keep]
+        return current, want[: self.f.num_sync]
+
     def _manage_sync(self, view: View) -> Steps:
         """Keep the sync set on streaming standbys: shrink it in the store before the
         database, grow it in the database before the store."""
@@ -372,11 +384,7 @@ class LeaseAgent:
             return
         rep = self.c.replication
         node = self.node
-        streaming = rep.standbys_of(node)
-        current = [m for m in (view.sync or []) if m != self.name]
-        keep = [m for m in current if m in streaming]
-        want = keep + [m for m in streaming if m not in keep]
-        want = want[: self.f.num_sync]
+        current, want = self.wanted_sync(view.sync)
         if want == current:
             return
         if not want and self.spec.synchronous_mode == "strict":
@@ -448,6 +456,94 @@ class LeaseFamily(Controller):
         agent = LeaseAgent(self, self.c.nodes[name], self.boot_of[name])
         self.agents[name] = agent
         self.c.env.process(agent.run())
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """The store has a leader, the key holder runs as the primary and believes it, and
+        every live agent's database runs (replicas following the holder, the sync set as the
+        leader wants it). A dead agent's keys, still to expire, are on the `agenda`."""
+        store = self.store
+        if store.leader is None or store.electing:
+            return False
+        for agent in self.agents.values():
+            if agent.alive() and not store.answers(agent.client):
+                return False  # its next request waits on a member that does not answer
+        holder = store.get(LEADER)
+        if holder not in self.agents or not self.agents[holder].alive():
+            return False
+        primary = self.c.nodes[holder]
+        if not (primary.writable and primary.busy is None and self.agents[holder].is_leader()):
+            return False
+        for name in self.managed():
+            agent = self.agents.get(name)
+            if agent is None or not agent.alive():
+                continue
+            node = self.c.nodes[name]
+            if node.rejoining is not None:
+                continue  # a rewind or re-clone, on the cluster's agenda
+            if agent.db_down_since is not None or node.process != "running" or node.busy:
+                return False
+            if name != holder and (node.role != "replica" or node.upstream != holder):
+                return False
+            if name != holder and not node.follows_cleanly(primary):
+                return False  # its next loop rewinds or re-clones it
+        if self.spec.synchronous_mode != "off":
+            current, want = self.agents[holder].wanted_sync(store.get(SYNC))
+            return current == want
+        return True
+
+    def rebase(self) -> None:
+        """Every live agent's loop restarts at a fresh phase; the keys it renews, its belief
+        in the leader key and its watchdog are set as its last loop, one `loop_wait` before
+        the next, left them."""
+        now = self.c.env.now
+        store = self.store
+        store.rebase()
+        holder = store.get(LEADER)
+        last: dict[str, float] = {}
+        for name in self.managed():
+            agent = self.agents.get(name)
+            if agent is None or not agent.alive():
+                continue
+            phase = self.rng.uniform(0.0, self.spec.loop_wait)
+            last[name] = now + phase - self.spec.loop_wait
+            if name == holder:
+                agent.leader_expiry = last[name] + self.c.local(name, self.spec.ttl)
+                if self.spec.watchdog:
+                    deadline = last[name] + self.c.local(name, self.spec.ttl - 5.0)
+                    self._watchdog[name] = deadline
+                    self.c.env.process(self._watchdog_fires(agent, deadline))
+            self.c.env.process(agent.run(phase))
+        store.renewed(
+            {
+                name: last[owner]
+                for name in store.names_under("")
+                if store.keys[name].ttl < INF and (owner := self._owner(name, holder)) in last
+            }
+        )
+        # The LSN the leader published in its last loop, and the role each member wrote.
+        primary = self.c.nodes[holder]
+        store.keys[STATUS].value = (primary.lineage, primary.position(last[holder]))
+        for name in last:
+            if (key := store.keys.get(f"members/{name}")) is not None:
+                key.value = self.c.nodes[name].role
+
+    def agenda(self) -> list[float]:
+        """When the keys of dead agents expire (nobody renews them any more)."""
+        store = self.store
+        holder = store.get(LEADER)
+        return [
+            key.expiry
+            for name, key in store.keys.items()
+            if key.ttl < INF
+            and not ((agent := self.agents.get(self._owner(name, holder))) and agent.alive())
+        ]
+
+    @staticmethod
+    def _owner(key: str, holder: str) -> str:
+        """The agent that renews a key with a lease: the leader key's holder, or a member."""
+        return holder if key == LEADER else key.removeprefix("members/")
 
     def answers(self, name: str) -> bool:
         """Whether the agent on `name` answers HTTP: alive, not frozen, and its database not

@@ -5,11 +5,13 @@ plus the alert rule's `for`), it pages (`failure_detected`). The on-call enginee
 a draw from `response`. If the primary is healthy again by then, they stand down; if only its
 database process is down on a live host, they restart it in place; otherwise they pick the most
 advanced standby (`leader_elected`), work through the promotion runbook (a draw from
-`promotion`), promote it, repoint the other standbys and update the route.
+`promotion`), promote it, repoint the other standbys and update the route. With no standby to
+promote, they wait until a host comes back instead of paging themselves again and again.
 
 Without an agent, a database that comes back after its host rebooted starts in its last role, as
 its service manager starts it: a former primary comes back as a primary on its old lineage,
-which stale clients may still write to, until the engineer rebuilds it as a standby.
+which stale clients may still write to, until the engineer, paged again, rebuilds it as a
+standby (after a response draw).
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ class ManualFamily(Controller):
         self.rng = cluster.rng("on-call")
         self._incident = False
         self._unhealthy_since: float | None = None
+        # No standby could be promoted: the engineer waits for a host to come back.
+        self._stuck = False
+        # When monitoring pages, when the engineer responds, and whether they are at work.
+        self._page_at: float | None = None
+        self._respond_at: float | None = None
+        self._in_runbook = False
+        # When the engineer will rebuild the nodes that do not follow the primary.
+        self._rebuild_at: float | None = None
 
     def start(self) -> None:
         self.c.on_change(self._observe)
@@ -48,22 +58,43 @@ class ManualFamily(Controller):
     def _observe(self) -> None:
         if self._healthy():
             self._unhealthy_since = None
+            self._page_at = None  # the alert process stands down when it wakes
+            self._stuck = False
             return
+        if self._stuck:
+            return  # nothing the engineer can do until a host comes back
         if self._unhealthy_since is None and not self._incident:
             self._unhealthy_since = self.c.env.now
             self.c.env.process(self._alert(self._unhealthy_since))
 
     def _alert(self, since: float) -> Generator[Any, Any, None]:
+        self._page_at = since + self.spec.alert_delay
         yield self.c.env.timeout(self.spec.alert_delay)
+        yield from self._page(since)
+
+    def _page(self, since: float) -> Generator[Any, Any, None]:
         if self._unhealthy_since != since or self._incident:
-            return
+            return  # a page of an episode that ended (another one may be pending)
+        self._page_at = None
         self._incident = True
         self.c.event("failure_detected", self.primary, "page sent")
-        yield self.c.env.timeout(sample(self.spec.response, self.rng))
+        response = sample(self.spec.response, self.rng)
+        self._respond_at = self.c.env.now + response
+        yield self.c.env.timeout(response)
+        yield from self._responded()
+
+    def _responded(self) -> Generator[Any, Any, None]:
+        self._respond_at = None
+        self._in_runbook = True
         yield from self._respond()
+        self._in_runbook = False
         self._incident = False
         self._unhealthy_since = None
         self._observe()
+
+    def _resume(self, at: float, step: Generator[Any, Any, None]) -> Generator[Any, Any, None]:
+        yield self.c.env.timeout(at - self.c.env.now)
+        yield from step
 
     # --- the runbook ---------------------------------------------------------------------
 
@@ -83,6 +114,7 @@ class ManualFamily(Controller):
         ]
         if not candidates:
             self.c.event("no_candidate", old.name)
+            self._stuck = True
             return
         now = self.c.env.now
         new = max(candidates, key=lambda n: (n.position(now), -self.c.order(n.name)))
@@ -100,6 +132,30 @@ class ManualFamily(Controller):
             if other is not new and other.role == "replica" and other.busy is None:
                 self.repoint(other, new)
         self.c.router.primary_changed(new.name)
+        if old.host_up and old.process != "stopped" and self._rebuild_at is None:
+            # The old primary came back before the failover finished: it still runs as a
+            # primary of its own lineage until the engineer rebuilds it.
+            self._rebuild_later()
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """The engineer is not working a runbook; a page still to be sent, a response still
+        to come and a rebuild still to start are on the `agenda`."""
+        return not self._in_runbook
+
+    def agenda(self) -> list[float]:
+        times = (self._page_at, self._respond_at, self._rebuild_at)
+        return [t for t in times if t is not None]
+
+    def rebase(self) -> None:
+        if self._page_at is not None:
+            assert self._unhealthy_since is not None
+            self.c.env.process(self._resume(self._page_at, self._page(self._unhealthy_since)))
+        if self._respond_at is not None:
+            self.c.env.process(self._resume(self._respond_at, self._responded()))
+        if self._rebuild_at is not None:
+            self.c.env.process(self._rebuild())
 
     # --- Controller ----------------------------------------------------------------------
 
@@ -111,18 +167,31 @@ class ManualFamily(Controller):
         return db.writable and db.process == "running"
 
     def host_powered(self, host: str, up: bool) -> None:
+        if up:
+            self._stuck = False
         if up and host in self.c.nodes:
             node = self.c.nodes[host]
             node.process = "stopped"
             self.restart_db(host)
+            if host != self.primary and self._rebuild_at is None:
+                # A node that comes back after a failover (a former primary starts as a
+                # primary): monitoring shows it, and the engineer rebuilds it as a standby.
+                self._rebuild_later()
 
     def heal(self) -> None:
         """After the incident the engineer rebuilds every node that is not on the primary's
         lineage (or not streaming from it) as its standby."""
+        if self._rebuild_at is None:
+            self._rebuild_later()
+
+    def _rebuild_later(self) -> None:
+        self._rebuild_at = self.c.env.now + sample(self.spec.response, self.rng)
         self.c.env.process(self._rebuild())
 
     def _rebuild(self) -> Generator[Any, Any, None]:
-        yield self.c.env.timeout(sample(self.spec.response, self.rng))
+        assert self._rebuild_at is not None
+        yield self.c.env.timeout(self._rebuild_at - self.c.env.now)
+        self._rebuild_at = None
         primary = self.c.nodes[self.primary]
         if not primary.writable:
             return

@@ -69,6 +69,7 @@ class ObserversFamily(Controller):
         # nodes that fenced themselves and follow nobody yet.
         self._cut_since: dict[str, float] = {}
         self._fenced: set[str] = set()
+        self._lag_timers = 0
 
     def start(self) -> None:
         for name in self.spec.observers:
@@ -83,10 +84,41 @@ class ObserversFamily(Controller):
         the writes in flight again then."""
 
         def later() -> Steps:
+            self._lag_timers += 1
             yield self.c.env.timeout(self.spec.min_replicas_max_lag + 1e-6)
+            self._lag_timers -= 1
             self.c.changed()
 
         self.c.env.process(later())
+
+    # --- incident windows ----------------------------------------------------------------
+
+    def settled(self) -> bool:
+        """No failover, fence clock or lag timer running; every live observer agrees on the
+        configuration and holds its primary up; that primary is the only node taking writes,
+        and every other running node replicates from it."""
+        if self._failing_over or self._cut_since or self._fenced or self._lag_timers:
+            return False
+        live = [o for o in self.observers.values() if self._alive(o.name)]
+        if not live or len({(o.epoch, o.primary) for o in live}) != 1 or any(o.sdown for o in live):
+            return False
+        primary = self.c.nodes[live[0].primary]
+        if not primary.writable or primary.busy is not None:
+            return False
+        for name in self.managed():
+            node = self.c.nodes[name]
+            if node is primary or not node.host_up or node.rejoining is not None:
+                continue
+            if node.writable or node.upstream != primary.name:
+                return False
+            if not node.follows_cleanly(primary):
+                return False
+        return True
+
+    def rebase(self) -> None:
+        """Each observer's pings restart at a fresh phase."""
+        for name in self.spec.observers:
+            self.c.env.process(self._watch(self.observers[name]))
 
     # --- what an observer sees -----------------------------------------------------------
 
