@@ -12,14 +12,15 @@ with their own marker and counted in the legend.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.checkers import BREAKDOWN_KEYS
+from sim.compare import percentile as percentile
+from sim.compare import summary_rows as summary_rows
 from sim.history import History
 
 RTO_DEFINITION = (
@@ -64,51 +65,6 @@ STAGE_COLORS: dict[str, str] = {
 }
 CENSORED_SYMBOL = "triangle-right"
 EVENTS_ROW = "events"
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    """The q-th percentile (numpy's linear method) of values that may hold +inf; nan if empty.
-
-    Why not plain `np.percentile`: interpolating next to an inf gives nan (inf × 0 or
-    inf − inf). Here a percentile that reaches into the censored runs is +inf, and one that
-    does not is numpy's own answer.
-    """
-    arr = np.sort(np.asarray(list(values), dtype=float))
-    if arr.size == 0:
-        return math.nan
-    h = (arr.size - 1) * q / 100.0
-    lo, hi = math.floor(h), math.ceil(h)
-    if math.isinf(arr[lo]) or (hi > lo and math.isinf(arr[hi])):
-        return math.inf
-    # Elements past `hi` carry no weight; capping them keeps the array sorted and finite.
-    return float(np.percentile(np.minimum(arr, arr[hi]), q))
-
-
-def summary_rows(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """One row per topology over its runs' metric dicts: rto_s p50/p90/p99/max, mean lost
-    writes, rpo_s p99, mean failovers and the fraction of censored (+inf) runs."""
-    rows = []
-    for name, runs in results.items():
-        rto = [float(m["rto_s"]) for m in runs]
-        lost = [float(m["lost_writes"]) for m in runs]
-        rpo = [float(m["rpo_s"]) for m in runs]
-        fo = [float(m["failovers"]) for m in runs]
-        n = len(runs)
-        rows.append(
-            {
-                "topology": name,
-                "runs": n,
-                "rto_s_p50": percentile(rto, 50),
-                "rto_s_p90": percentile(rto, 90),
-                "rto_s_p99": percentile(rto, 99),
-                "rto_s_max": max(rto) if rto else math.nan,
-                "lost_writes_mean": float(np.mean(lost)) if lost else math.nan,
-                "rpo_s_p99": percentile(rpo, 99),
-                "failovers_mean": float(np.mean(fo)) if fo else math.nan,
-                "censored_fraction": sum(math.isinf(x) for x in rto) / n if n else math.nan,
-            }
-        )
-    return rows
 
 
 def _right_edge(results: Mapping[str, Sequence[float]]) -> float:

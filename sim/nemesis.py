@@ -14,6 +14,7 @@ from sim.network import Impairment
 from sim.spec.fault import (
     Bandwidth,
     ClockSkew,
+    Corrupt,
     CrashDb,
     CrashDcs,
     CrashHost,
@@ -57,6 +58,9 @@ class Nemesis:
             return
         if isinstance(fault, Flap):
             yield from self._flap(i, fault)
+            return
+        if isinstance(fault, Corrupt):
+            self._corrupt(i, fault)
             return
         hosts = self._begin(i, fault)
         self._hosts[i] = hosts
@@ -111,6 +115,17 @@ class Nemesis:
             # with the others, at the final heal.
             for host in some:
                 self.c.power_on(host)
+
+    def _corrupt(self, i: int, fault: Corrupt) -> None:
+        """Logical corruption on the primary (on none when there is no primary now): it has
+        no end, only a restore undoes it."""
+        c = self.c
+        primary = next(
+            (c.nodes[n] for n in sorted(c.nodes, key=c.order) if c.nodes[n].writable), None
+        )
+        self._record(i, fault, "start", [primary.name] if primary is not None else [])
+        if primary is not None:
+            c.objects.lose(primary, fault.share)
 
     # --- network and processes -----------------------------------------------------------
 

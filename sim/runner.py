@@ -14,6 +14,7 @@ from typing import Any
 from sim.checkers import check_all, failover_time_s
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
+from sim.cost import monthly_cost
 from sim.faults import check_targets
 from sim.history import FinalRead, FinalValue, History, Position
 from sim.spec import Scenario, Topology
@@ -192,6 +193,10 @@ def _simulate(topology: Topology, scenario: Scenario, seed: int) -> tuple[Histor
         "multi_primary": every_primary,
         "stale_bound_s": scenario.checks.stale_bound,
     }
+    stage = [i for i, f in enumerate(c.scenario.faults) if not f.incident]
+    if stage:
+        # Only when some fault sets the stage, so that other runs keep their digests.
+        c.history.meta["stage_faults"] = stage
     c.history.sort()
     return c.history, int(next(c.env._eid))  # simpy's count of scheduled events
 
@@ -224,5 +229,6 @@ def run(topology: Topology, scenario: Scenario, seed: int) -> RunResult:
     check_targets(topology, scenario, None)
     with _collector_paused():
         history, events = _simulate(topology, scenario, seed)
-        metrics = check_all(history)
+        # The bill is the topology's, the same for every seed: beside the checkers' metrics.
+        metrics = {**check_all(history), **monthly_cost(topology)}
     return RunResult(topology, scenario, seed, history, metrics, events, topology.warnings)

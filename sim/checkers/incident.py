@@ -5,12 +5,23 @@ from __future__ import annotations
 from sim.history import History
 
 
+def _stage(history: History) -> frozenset[int]:
+    """The faults that only set the stage (`incident: false` in the scenario), by index."""
+    return frozenset(history.meta.get("stage_faults", ()))
+
+
 def fault_start(history: History) -> float | None:
-    """The time the first fault was injected, or None when the run had no fault."""
-    return min((f.t for f in history.faults if f.phase == "start"), default=None)
+    """The time the first fault that is an incident was injected, or None when the run had
+    none."""
+    stage = _stage(history)
+    return min(
+        (f.t for f in history.faults if f.phase == "start" and f.fault not in stage),
+        default=None,
+    )
 
 
 def incidents(history: History) -> int:
-    """How many faults of the timeline started in the run (a random failure profile draws
-    many; a flapping link is one however often it flaps)."""
-    return len({f.fault for f in history.faults if f.phase == "start"})
+    """How many faults of the timeline that are incidents started in the run (a random
+    failure profile draws many; a flapping link is one however often it flaps)."""
+    stage = _stage(history)
+    return len({f.fault for f in history.faults if f.phase == "start" and f.fault not in stage})

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.cluster.lineage import LineageBook
+from sim.cluster.objects import Objects
 from sim.history import Event, History, RoleChange
 from sim.network import Network
 from sim.rng import Streams
@@ -87,6 +88,28 @@ class Controller(ABC):
     def heal(self) -> None:
         """The incident is over: every fault has healed; rejoin by the family's rule."""
 
+    def adopt(self, node: DbNode) -> None:
+        """A restore opened `node` as the primary on a new lineage: the other nodes are
+        rebuilt from it (a primary still open on the old history is stopped first) and the
+        route moves to it."""
+        for name in self.managed():
+            other = self.c.nodes[name]
+            if other is node or other.busy is not None or not other.host_up:
+                continue
+            if other.role == "primary" and other.serving:
+                self.c.env.process(self.rebuild(other, node))
+            elif other.role == "replica" and other.serving:
+                self.repoint(other, node)
+            elif other.process == "stopped":
+                self.c.env.process(other.rejoin(node))
+        self.c.router.primary_changed(node.name)
+
+    def rebuild(self, old: DbNode, primary: DbNode) -> Any:
+        """Stop a primary on a discarded history and rebuild it as a standby (simpy steps)."""
+        self.c.event("demote", old.name, "rebuilt as a standby of the restored primary")
+        yield self.c.env.process(old.demote(then_standby=False))
+        self.c.env.process(old.rejoin(primary))
+
 
 class Cluster:
     """Everything one run's model is made of."""
@@ -126,6 +149,12 @@ class Cluster:
         # Hosts a runbook keeps powered off (a retired cluster): they do not boot again.
         self.retired: set[str] = set()
         self._booted: dict[str, simpy.Event] = {}
+        # Objects lost to logical corruption and restored; delayed replicas and their apply
+        # delay; whether a restore owns the cluster now (the failover family stands by).
+        self.objects = Objects(self)
+        self.delayed: dict[str, float] = {}
+        self.restoring = False
+        self._log_listeners: list[Callable[[str, PrimaryLog], None]] = []
 
     # --- ordering and recording ------------------------------------------------------------
 
@@ -138,6 +167,16 @@ class Cluster:
 
     def record_role(self, node: str, role: str, lineage: int, lsn: float) -> None:
         self.history.roles.append(RoleChange(self.env.now, node, role, lineage, round(lsn)))
+
+    def log_started(self, node: str, log: PrimaryLog) -> None:
+        """A primary began a term's log (a lineage): keep it, and tell who archives it."""
+        self.logs.append((node, log))
+        for listener in self._log_listeners:
+            listener(node, log)
+
+    def on_log(self, listener: Callable[[str, PrimaryLog], None]) -> None:
+        """Call `listener` with every log a primary begins from now on."""
+        self._log_listeners.append(listener)
 
     # --- change notifications ------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_each_seed_draws_its_own_timeline_and_always_the_same() -> None:
 def test_a_component_fails_again_only_after_its_repair() -> None:
     for host in PATRONI.hosts_of("db"):
         faults = [f for f in timeline(PATRONI, scenario_text_to_spec(HOSTS), 3) if f.target == host]
-        for a, b in zip(faults, faults[1:], strict=False):
+        for a, b in pairwise(faults):
             assert b.at > a.at + a.restart_after
 
 
