@@ -87,6 +87,11 @@ class DbNode:
         delay = self.c.delayed.get(self.name, 0.0)
         return StandbyLog(lineage, t, position, self.spec.apply_rate, delay)
 
+    def empty_log(self, t: float) -> StandbyLog:
+        """The log of a node whose disk was wiped or never held the database: nothing of the
+        run past its start."""
+        return self._standby_log(self.lineage, t, 0.0)
+
     def _record_role(self, role: str) -> None:
         t = self.c.env.now
         self.c.record_role(self.name, role, self.lineage, self.position(t))

@@ -205,7 +205,6 @@ class RestoreRunbook:
         if node is None:
             # Nothing ran on a spare host: a database node is created there.
             node = DbNode(c, host, c.nodes[c.topo.database.initial_primary].lineage, False)
-            node.standby = None
             node.process = "stopped"
             c.nodes[host] = node
             c.replication.add_node(host)
@@ -220,8 +219,10 @@ class RestoreRunbook:
         node.busy = "restoring"
         if node.log is not None:
             node.log.set_growing(c.env.now, False)
+        # An empty disk: it holds nothing of the run's log until the restore is done.
         node.log = None
-        node.standby = None
+        node.role = "replica"
+        node.standby = node.empty_log(c.env.now)
         node.process = "stopped"
         return node
 
