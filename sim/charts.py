@@ -164,6 +164,59 @@ def lost_writes_box(
     return fig
 
 
+COST_DEFINITION = (
+    "cost/month: the monthly bill from the list prices in each topology file (US dollars): "
+    "instances, data volumes, backup storage with its retention, traffic between zones and "
+    "regions."
+)
+
+
+def cost_tradeoff(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """What a topology's month costs against the recovery it buys: one point per topology
+    for its RTO p50 and one for its RPO p50, the cost on x. A p50 of +inf (a topology that
+    never recovers) is drawn at the top edge; one without prices is left out and named."""
+    priced = [r for r in rows if math.isfinite(float(r.get("cost_month_usd", math.nan)))]
+    finite = [
+        float(r[k])
+        for r in priced
+        for k in ("rto_s_p50", "rpo_s_p50")
+        if math.isfinite(float(r[k])) and float(r[k]) > 0
+    ]
+    top = max(finite, default=1.0) * 3.0
+    fig = go.Figure()
+    for key, label, symbol in (
+        ("rto_s_p50", "RTO p50", "circle"),
+        ("rpo_s_p50", "RPO p50", "square"),
+    ):
+        xs = [float(r["cost_month_usd"]) for r in priced]
+        ys = [top if math.isinf(float(r[key])) else max(float(r[key]), 0.001) for r in priced]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers+text",
+                marker={"symbol": symbol, "size": 12},
+                text=[r["topology"] for r in priced],
+                textposition="top center",
+                name=label,
+                hovertemplate=f"%{{text}}<br>{label} %{{y:.3g}} s at $%{{x:,.0f}} a month"
+                "<extra></extra>",
+            )
+        )
+    unpriced = [r["topology"] for r in rows if r not in priced]
+    title = "monthly cost against recovery (p50; +inf at the top edge)"
+    if unpriced:
+        title += f" — no prices: {', '.join(unpriced)}"
+    fig.update_layout(
+        title=title,
+        xaxis_title="cost per month (US dollars)",
+        yaxis_title="seconds (log scale)",
+        yaxis_type="log",
+        legend_title="metric",
+    )
+    return fig
+
+
 def role_segments(history: History) -> list[tuple[str, str, float, float]]:
     """(node, role, start, end) of each node's roles; the last lasts until meta t_end."""
     t_end = float(history.meta.get("t_end", max((r.t for r in history.roles), default=0.0)))
