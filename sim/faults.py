@@ -97,8 +97,7 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
             elif target in BACKUP_SELECTORS and topology.backups is None:
                 fail(
                     loc,
-                    f"'{target}' needs a backup store; topology {topology.name} has no "
-                    "`backups:`",
+                    f"'{target}' needs a backup store; topology {topology.name} has no `backups:`",
                     "pick a topology with a backup policy, or target hosts by name",
                 )
             elif target in SELECTORS:

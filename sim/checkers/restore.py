@@ -42,6 +42,7 @@ def restore_metrics(history: History) -> dict[str, float | int]:
         out.update(restore_s=0.0, restore_fetch_s=0.0, restore_replay_s=0.0)
     else:
         end = done[0]
+
         def last(name: str, default: float) -> float:
             times = [e.t for e in events if e.name == name and start <= e.t <= end]
             return times[-1] if times else default

@@ -24,9 +24,7 @@ class Cost(Spec):
     cross_zone_usd_per_gb: float = Field(
         ge=0.0, description="traffic between zones of a region, per GB"
     )
-    cross_region_usd_per_gb: float = Field(
-        ge=0.0, description="traffic between regions, per GB"
-    )
+    cross_region_usd_per_gb: float = Field(ge=0.0, description="traffic between regions, per GB")
     writes_usd_per_million: float = Field(
         default=0.0,
         ge=0.0,

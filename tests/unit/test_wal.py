@@ -93,7 +93,6 @@ def test_lineages_share_history_up_to_their_fork() -> None:
     assert book.shared_limit(three, one) is None
 
 
-
 def test_a_log_reads_the_same_position_whichever_way_it_is_asked() -> None:
     rng = random.Random(3)
     log = _log([(rng.uniform(0, 900), 30.0, rng.uniform(50e6, 300e6)) for _ in range(20)])
