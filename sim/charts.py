@@ -44,15 +44,21 @@ ROLE_COLORS: dict[str, str] = {
 OTHER_ROLE_COLOR = "#7f7f7f"
 OUTCOME_COLORS: dict[str, str] = {"ok": "#2ca02c", "fail": "#d62728", "info": "#ff7f0e"}
 TIMELINE_EVENTS: tuple[str, ...] = (
+    "object_lost",
     "failure_detected",
     "leader_elected",
+    "restore_started",
     "promotion_done",
+    "object_restored",
     "route_changed",
 )
 EVENT_SYMBOLS: dict[str, str] = {
+    "object_lost": "x-open",
     "failure_detected": "x",
     "leader_elected": "star",
+    "restore_started": "hourglass",
     "promotion_done": "diamond",
+    "object_restored": "diamond-open",
     "route_changed": "triangle-up",
 }
 STAGE_COLORS: dict[str, str] = {

@@ -156,14 +156,17 @@ class Recovery(NamedTuple):
     """A restore finished at `t` on `node`: it brought back the state of (`lineage`,
     `target_lsn`), for the whole database (`share` 1.0: it goes on as `into_lineage`, forked
     at `into_lsn` = `target_lsn`) or for one object (`share` below 1: copied into the live
-    database at (`into_lineage`, `into_lsn`)). `covered_lsn` is how far the source (backups
-    and archive, or a delayed replica) held `lineage` then: what lies between the target and
-    it was left out by choice."""
+    database at (`into_lineage`, `into_lsn`)). `chosen_lsn` is the recovery target the
+    runbook chose (the newest point within reach after the loss of every node; just before
+    a corruption otherwise), which the backups may not have reached; `covered_lsn` how far
+    the history it gave up went: what lies past the chosen target, up to there, was left out
+    by choice."""
 
     t: float
     node: str
     lineage: int
     target_lsn: int
+    chosen_lsn: int
     covered_lsn: int
     into_lineage: int
     into_lsn: int

@@ -109,17 +109,18 @@ def _into(r: Recovery) -> tuple[int, int]:
 
 
 def discarded_writes(history: History, tree: LineageTree, lost: dict[int, Op]) -> int:
-    """Lost writes that a restore left out by choice: their position lies past the restore's
-    target but within what its source held (the archive had them; a point-in-time recovery
-    to before a corruption discards every later write, an object restore only that
-    object's)."""
+    """Lost writes that a restore left out by choice: their position lies past the target
+    the runbook chose, within the history it gave up (a point-in-time recovery to before a
+    corruption discards every later write, an object restore only that object's; what lies
+    between an older backup and the chosen target is lost for want of backups, not by
+    choice)."""
     count = 0
     for op in lost.values():
         for r in history.recoveries:
             if r.share < WHOLE and not on_object(op.key, r.share):
                 continue
             covered = holds(tree, (r.lineage, r.covered_lsn), op.lineage, op.lsn)
-            if covered and not holds(tree, (r.lineage, r.target_lsn), op.lineage, op.lsn):
+            if covered and not holds(tree, (r.lineage, r.chosen_lsn), op.lineage, op.lsn):
                 count += 1
                 break
     return count

@@ -101,10 +101,12 @@ class BackupService:
     # --- sizes and positions -------------------------------------------------------------
 
     def size_at(self, t: float) -> float:
+        """The database's size at `t` (bytes), grown at its rate from the run's start."""
         db = self.c.topo.database
         return max(db.size + db.growth * t, 0.0)
 
     def _changed(self, t0: float, t1: float) -> float:
+        """Distinct data changed from `t0` to `t1` (at most the whole database)."""
         return min(self.size_at(t1), self.c.topo.database.churn * max(t1 - t0, 0.0))
 
     def lsn_at(self, lineage: int, t: float) -> float:
@@ -161,6 +163,7 @@ class BackupService:
         return False
 
     def _job_id(self, sched: JobSchedule) -> str:
+        """A new job's name, `schedule#n`, for the history."""
         n = self._counts.get(sched.name, 0) + 1
         self._counts[sched.name] = n
         return f"{sched.name}#{n}"
@@ -196,6 +199,7 @@ class BackupService:
         return None
 
     def _stored(self, sched: JobSchedule, work: float) -> float:
+        """Bytes a store keeps of a job that read `work` (snapshots are not compressed)."""
         return work * (sched.compression if not isinstance(sched, SnapshotBackup) else 1.0)
 
     def _pre_run_job(self, sched: JobSchedule, t: float) -> None:

@@ -61,16 +61,19 @@ class Objects:
         node: DbNode,
         share: float,
         source: tuple[int, float],
+        chosen: float,
         covered: float,
     ) -> None:
-        """The object as it was at `source` is copied into primary `node` now."""
+        """The object as it was at `source` (on the way to the `chosen` target; `covered`:
+        how far the history given up went) is copied into primary `node` now."""
         t = self.c.env.now
         at = node.position(t)
         self.events.append(ObjectEvent(t, node.lineage, at, share, True))
         lineage, target = source
         row = Recovery(
-            t, node.name, lineage, round(target), round(covered), node.lineage, round(at), share
-        )
+            t, node.name, lineage, round(target), round(chosen), round(covered),
+            node.lineage, round(at), share,
+        )  # fmt: skip
         self.c.history.recoveries.append(row)
         self.c.event("object_restored", node.name, f"share {share:g}")
         self.c.changed()

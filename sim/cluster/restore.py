@@ -49,7 +49,8 @@ class RestoreRunbook:
         self.rng = cluster.rng("restore")
         self._lost_since: float | None = None
         self._busy = False
-        self._changed: simpy.Event | None = None
+        # Steps waiting for the next change (a store back in reach, a restore finished).
+        self._waiting: list[simpy.Event] = []
 
     def start(self) -> None:
         self.c.on_change(self._observe)
@@ -62,8 +63,8 @@ class RestoreRunbook:
         return not any(n.host_up and n.serving for n in self.c.nodes.values())
 
     def _observe(self) -> None:
-        ev = self._changed
-        if ev is not None and not ev.triggered:
+        waiting, self._waiting = self._waiting, []
+        for ev in waiting:
             ev.succeed()
         if self._busy:
             return
@@ -75,8 +76,9 @@ class RestoreRunbook:
 
     def _wait_change(self) -> Any:
         """An event that fires at the next change in the cluster or the network."""
-        self._changed = self.c.env.event()
-        return self._changed
+        ev = self.c.env.event()
+        self._waiting.append(ev)
+        return ev
 
     def _respond(self) -> Steps:
         """The on-call human: from the page to a decision at the keyboard."""
@@ -179,10 +181,10 @@ class RestoreRunbook:
         covered = self._given_up(target[0], received)
         if whole:
             c.replication.standby_stopped(node, keep_flushed=False)
-            yield from self._open(node, target[0], target[1], covered)
+            yield from self._open(node, target, target[1], covered)
             c.restoring = False
         else:
-            yield from self._copy_object(target, covered, loss.share)
+            yield from self._copy_object(target, target[1], covered, loss.share)
         c.delayed.pop(node.name, None)
 
     # --- restores from backups -----------------------------------------------------------
@@ -267,20 +269,34 @@ class RestoreRunbook:
         node: DbNode = yield from self._prepare(host)
         c.event("restore_host_ready", host, "instance up, download starts")
         plan: Plan = yield from self._fetch(host, target)
-        covered = plan.covered if target is None else self._given_up(target[0], plan.covered)
-        yield from self._open(node, plan.lineage, plan.point, covered)
+        if target is None:
+            yield from self._open(node, (plan.lineage, plan.point), plan.point, plan.covered)
+        else:
+            covered = self._given_up(target[0], plan.covered)
+            yield from self._open(node, (plan.lineage, plan.point), target[1], covered, target[0])
         c.restoring = False
         self._busy = False
         self._lost_since = None
 
-    def _open(self, node: DbNode, lineage: int, point: float, covered: float) -> Steps:
-        """End of recovery: `node` opens for writes on a new lineage forked at `point`."""
+    def _open(
+        self,
+        node: DbNode,
+        point: Target,
+        chosen: float,
+        covered: float,
+        seen_from: int | None = None,
+    ) -> Steps:
+        """End of recovery: `node` opens for writes on a new lineage forked at `point`; the
+        history records the `chosen` target and what was given up, on the lineage the
+        target was chosen on (`seen_from`, the point's own by default)."""
         c = self.c
         yield c.env.timeout(c.topo.database.promote)
-        new = node.open_restored(lineage, point)
+        lineage, lsn = point
+        new = node.open_restored(lineage, lsn)
+        view = lineage if seen_from is None else seen_from
         c.history.recoveries.append(
-            Recovery(c.env.now, node.name, lineage, round(point), round(covered), new,
-                     round(point), 1.0)
+            Recovery(c.env.now, node.name, view, round(lsn), round(chosen), round(covered),
+                     new, round(lsn), 1.0)
         )  # fmt: skip
         c.event("restore_done", node.name, f"lineage {new}")
         c.event("promotion_done", node.name, f"lineage {new}")
@@ -294,9 +310,9 @@ class RestoreRunbook:
         c.event("restore_started", host, "side instance for one object")
         c.event("restore_host_ready", host, "side instance up, download starts")
         plan: Plan = yield from self._fetch(host, target)
-        yield from self._copy_object((plan.lineage, plan.point), plan.covered, share)
+        yield from self._copy_object((plan.lineage, plan.point), target[1], plan.covered, share)
 
-    def _copy_object(self, source: Target, covered: float, share: float) -> Steps:
+    def _copy_object(self, source: Target, chosen: float, covered: float, share: float) -> Steps:
         c = self.c
         size = self.backups.size_at(c.env.now) * share
         yield c.env.timeout(size / self.runbook.copy_rate)
@@ -304,4 +320,4 @@ class RestoreRunbook:
         while primary is None:
             yield self._wait_change()
             primary = self._primary()
-        c.objects.restore(primary, share, source, self._given_up(source[0], covered))
+        c.objects.restore(primary, share, source, chosen, self._given_up(source[0], covered))

@@ -73,7 +73,7 @@ def test_an_object_copied_back_loses_only_its_writes_past_the_target(
     keys = writes(hb, range(40), lost_object=20.0) + writes(hb, range(40, 60))
     hb.history.object_losses.append(ObjectLoss(20.0, 0, 20000, SHARE))
     # At 40 s the object as it was at 15 s (LSN 15000) is copied into the live database.
-    hb.history.recoveries.append(Recovery(40.0, "db1", 0, 15000, 20000, 0, 40000, SHARE))
+    hb.history.recoveries.append(Recovery(40.0, "db1", 0, 15000, 15000, 20000, 0, 40000, SHARE))
     hb.event(30.0, "restore_started").event(40.0, "object_restored")
     m = check_all(hb.build())
     gone = object_keys(keys, times, 16, 20)
@@ -86,6 +86,23 @@ def test_an_object_copied_back_loses_only_its_writes_past_the_target(
     assert m["restores"] == 1
 
 
+def test_an_old_backup_loses_more_than_the_runbook_chose(hb: HistoryBuilder) -> None:
+    """The target was 15 s, but the newest backup held the object only as of 5 s: its writes
+    from 5 to 15 s are lost for want of backups, those from 15 s on by choice."""
+    times = range(60)
+    hb.lineage(0).primary(0, (0.0, 0), (60.0, 60000)).final(0, 60000)
+    hb.fault(20.0, "corrupt")
+    keys = writes(hb, range(40), lost_object=20.0) + writes(hb, range(40, 60))
+    hb.history.object_losses.append(ObjectLoss(20.0, 0, 20000, SHARE))
+    hb.history.recoveries.append(Recovery(40.0, "db1", 0, 5000, 15000, 40000, 0, 40000, SHARE))
+    m = check_all(hb.build())
+    assert m["lost_writes"] == len(object_keys(keys, times, 6, 20))
+    assert m["discarded_writes"] == len(object_keys(keys, times, 16, 20)) > 0
+    gone = object_keys(keys, times, 6, 20)
+    last_ack = max(t for k, t in zip(keys, times, strict=True) if k in gone) + 0.25
+    assert m["rpo_s"] == pytest.approx(last_ack - 5.0)
+
+
 def test_a_whole_database_restore_discards_every_later_write(hb: HistoryBuilder) -> None:
     """Point-in-time recovery to 10 s: lineage 1 forks at LSN 10000 at 30 s; every write
     acknowledged on lineage 0 after 10 s is lost, and discarded by choice, since the archive
@@ -96,7 +113,7 @@ def test_a_whole_database_restore_discards_every_later_write(hb: HistoryBuilder)
     hb.fault(20.0, "corrupt")
     before = writes(hb, range(30))
     hb.stream("write", range(31, 60), lambda t: (1, 10000 + int(1000 * (t - 30))))
-    hb.history.recoveries.append(Recovery(30.0, "db1", 0, 10000, 30000, 1, 10000, 1.0))
+    hb.history.recoveries.append(Recovery(30.0, "db1", 0, 10000, 10000, 30000, 1, 10000, 1.0))
     m = check_all(hb.build())
     assert m["lost_writes"] == len(before[11:]) == 19
     assert m["discarded_writes"] == 19
@@ -111,7 +128,7 @@ def test_a_restore_that_could_reach_no_further_discards_nothing(hb: HistoryBuild
     hb.final(1, 35000)
     hb.fault(30.0)
     writes(hb, range(30))
-    hb.history.recoveries.append(Recovery(50.0, "db2", 0, 25000, 25000, 1, 25000, 1.0))
+    hb.history.recoveries.append(Recovery(50.0, "db2", 0, 25000, 25000, 25000, 1, 25000, 1.0))
     m = check_all(hb.build())
     assert m["lost_writes"] == 4 and m["discarded_writes"] == 0
     assert m["rpo_s"] == pytest.approx(29.25 - 25.0)

@@ -12,7 +12,7 @@ from conftest import changed, metrics, scenario_from_text
 import sim
 from sim.history import on_object
 from sim.runner import run
-from sim.spec.backup import LogArchive
+from sim.spec.backup import FullBackup, IncrementalBackup, LogArchive, SnapshotBackup
 from sim.spec.base import Fixed
 
 pytestmark = pytest.mark.slow
@@ -339,3 +339,35 @@ def test_the_compared_policies_cost_what_they_keep() -> None:
         < cost["postgres-backup-pitr-cross-region"]
         < cost["postgres-backup-delayed-replica"]
     )
+
+
+def test_snapshots_and_differentials_restore_with_little_log_to_replay() -> None:
+    """A storage snapshot every 4 hours restores by creating a volume (no download) and then
+    replays at most 4 hours of log; a weekly full with daily differentials restores the full
+    and its newest differential, with at most a day of log to replay."""
+    base = topology("postgres-backup-pitr")
+    assert base.backups is not None
+    archive = base.backups.schedules[1]
+    common = {"to": ["s3-euc1"], "failure": 0.0}
+    snapshot = SnapshotBackup.model_validate(
+        {"name": "snap", "kind": "snapshot", "every": "4h", "retention": "2d", "rate": "200MB/s",
+         "volume": "2m", **common}
+    )  # fmt: skip
+    weekly = FullBackup.model_validate(
+        {"name": "weekly", "kind": "full", "every": "7d", "retention": "14d", "rate": "150MB/s",
+         "compression": 0.4, **common}
+    )  # fmt: skip
+    daily = IncrementalBackup.model_validate(
+        {"name": "daily-diff", "kind": "differential", "every": "1d", "retention": "14d",
+         "rate": "150MB/s", "compression": 0.4, **common}
+    )  # fmt: skip
+    day_of_log_s = 86400 * 2.7 * MB / (150 * MB)
+    loss = scenario("cluster-loss")
+    snap = run(changed(base, backups__schedules=[snapshot, archive]), loss, 1)
+    assert snap.metrics["restore_fetch_s"] == pytest.approx(120.0)
+    assert snap.metrics["restore_replay_s"] < day_of_log_s / 6 + 30.0
+    diff = run(changed(base, backups__schedules=[weekly, daily, archive]), loss, 1)
+    (fetched,) = [e.detail for e in diff.history.events if e.name == "restore_fetched"]
+    assert fetched.startswith(("daily-diff#", "weekly#"))
+    assert 0.0 < diff.metrics["restore_replay_s"] < day_of_log_s + 60.0
+    assert diff.metrics["rpo_s"] < 20.0

@@ -7,37 +7,21 @@ Every case starts from the catalog's point-in-time-recovery policy and changes o
 from __future__ import annotations
 
 import pytest
+from test_spec_errors import line_of, rejected, topology_from
 
 from sim.catalog import catalog_root, load_scenario, load_topology
 from sim.errors import InputError
 from sim.faults import check_targets
-from sim.spec import Scenario, Topology
+from sim.spec import Scenario
 from sim.spec.backup import FullBackup, LogArchive
 from sim.yamlio import parse_yaml, validate
 
 BASE = (catalog_root() / "topologies" / "postgres-backup-pitr.yaml").read_text(encoding="utf-8")
 
 
-def line_of(text: str, fragment: str) -> int:
-    found = [i + 1 for i, line in enumerate(text.splitlines()) if fragment in line]
-    assert len(found) == 1, f"{fragment!r} is on lines {found}"
-    return found[0]
-
-
 def mutate(old: str, new: str) -> str:
     assert BASE.count(old) == 1, f"{old!r} must occur once in the base topology"
     return BASE.replace(old, new)
-
-
-def topology_from(text: str) -> Topology:
-    data, lines = parse_yaml(text, "topo.yaml")
-    return validate(Topology, data, lines)
-
-
-def rejected(text: str) -> InputError:
-    with pytest.raises(InputError) as info:
-        topology_from(text)
-    return info.value
 
 
 def test_the_policy_reads_in_seconds_and_bytes() -> None:
