@@ -98,11 +98,17 @@ class RestoreRunbook:
             yield from self._respond()
             yield c.env.timeout(sample(self.runbook.decide, self.rng))
         if not self._lost():
-            c.event("stand_down", watcher, "a database node runs again")
-            self._busy = False
-            self._lost_since = None
+            self._stand_down(watcher)
             return
         yield from self._restore_whole(None, in_place=None)
+
+    def _stand_down(self, where: str) -> None:
+        """A database node runs again (its host came back with its disk): the restore of a
+        lost cluster is called off, and the failover family takes it from there."""
+        self.c.event("stand_down", where, "a database node runs again")
+        self.c.restoring = False
+        self._busy = False
+        self._lost_since = None
 
     # --- logical corruption --------------------------------------------------------------
 
@@ -229,7 +235,8 @@ class RestoreRunbook:
         return node
 
     def _plan(self, host: str, target: Target | None) -> Steps:
-        """The best plan `host` can reach, waiting for a store to come back when none is."""
+        """The best plan `host` can reach, waiting for a store to come back when none is;
+        None when, meanwhile, a lost cluster's node runs again (`target` None)."""
         c = self.c
         blocked = False
         while True:
@@ -240,12 +247,17 @@ class RestoreRunbook:
                 c.event("restore_blocked", host, "no usable backup within reach")
                 blocked = True
             yield self._wait_change()
+            if target is None and not self._lost():
+                return None
 
     def _fetch(self, host: str, target: Target | None) -> Steps:
-        """Fetch and replay until a plan's backups all restore; returns the plan."""
+        """Fetch and replay until a plan's backups all restore; returns the plan (None when
+        the restore was called off)."""
         c = self.c
         while True:
-            plan: Plan = yield from self._plan(host, target)
+            plan: Plan | None = yield from self._plan(host, target)
+            if plan is None:
+                return None
             yield c.env.timeout(plan.fetch_s)
             bad = self.backups.reject(plan)
             if bad is not None:
@@ -263,12 +275,18 @@ class RestoreRunbook:
         host = in_place.name if in_place is not None else self._choose_host()
         while host is None:
             yield self._wait_change()
+            if not self._lost():
+                self._stand_down(c.topo.database.initial_primary)
+                return
             host = self._choose_host()
         c.event("restore_started", host, "whole database")
         c.restoring = True
         node: DbNode = yield from self._prepare(host)
         c.event("restore_host_ready", host, "instance up, download starts")
-        plan: Plan = yield from self._fetch(host, target)
+        plan: Plan | None = yield from self._fetch(host, target)
+        if plan is None:
+            self._stand_down(host)
+            return
         if target is None:
             yield from self._open(node, (plan.lineage, plan.point), plan.point, plan.covered)
         else:
@@ -309,7 +327,8 @@ class RestoreRunbook:
         host = primary.name if primary is not None else self.runbook.hosts[0]
         c.event("restore_started", host, "side instance for one object")
         c.event("restore_host_ready", host, "side instance up, download starts")
-        plan: Plan = yield from self._fetch(host, target)
+        plan: Plan | None = yield from self._fetch(host, target)
+        assert plan is not None, "a corruption's restore waits for its backups"
         yield from self._copy_object((plan.lineage, plan.point), target[1], plan.covered, share)
 
     def _copy_object(self, source: Target, chosen: float, covered: float, share: float) -> Steps:
