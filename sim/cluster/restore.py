@@ -62,6 +62,10 @@ class RestoreRunbook:
         """No database node of the cluster runs."""
         return not any(n.host_up and n.serving for n in self.c.nodes.values())
 
+    def _back(self) -> bool:
+        """A host of the lost cluster is up again, disk and all (not one being restored)."""
+        return any(n.host_up and n.busy != "restoring" for n in self.c.nodes.values())
+
     def _observe(self) -> None:
         waiting, self._waiting = self._waiting, []
         for ev in waiting:
@@ -103,9 +107,9 @@ class RestoreRunbook:
         yield from self._restore_whole(None, in_place=None)
 
     def _stand_down(self, where: str) -> None:
-        """A database node runs again (its host came back with its disk): the restore of a
+        """A database node runs again, or its host came back with its disk: the restore of a
         lost cluster is called off, and the failover family takes it from there."""
-        self.c.event("stand_down", where, "a database node runs again")
+        self.c.event("stand_down", where, "the lost cluster is back")
         self.c.restoring = False
         self._busy = False
         self._lost_since = None
@@ -236,7 +240,7 @@ class RestoreRunbook:
 
     def _plan(self, host: str, target: Target | None) -> Steps:
         """The best plan `host` can reach, waiting for a store to come back when none is;
-        None when, meanwhile, a lost cluster's node runs again (`target` None)."""
+        None when, meanwhile, a host of a lost cluster came back (`target` None)."""
         c = self.c
         blocked = False
         while True:
@@ -247,7 +251,7 @@ class RestoreRunbook:
                 c.event("restore_blocked", host, "no usable backup within reach")
                 blocked = True
             yield self._wait_change()
-            if target is None and not self._lost():
+            if target is None and self._back():
                 return None
 
     def _fetch(self, host: str, target: Target | None) -> Steps:
@@ -275,7 +279,7 @@ class RestoreRunbook:
         host = in_place.name if in_place is not None else self._choose_host()
         while host is None:
             yield self._wait_change()
-            if not self._lost():
+            if self._back():
                 self._stand_down(c.topo.database.initial_primary)
                 return
             host = self._choose_host()
@@ -285,6 +289,7 @@ class RestoreRunbook:
         c.event("restore_host_ready", host, "instance up, download starts")
         plan: Plan | None = yield from self._fetch(host, target)
         if plan is None:
+            node.busy = None
             self._stand_down(host)
             return
         if target is None:
