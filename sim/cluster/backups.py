@@ -325,6 +325,7 @@ class BackupService:
             return
         t = self.c.env.now
         clock = SegmentClock(log, t, spec.segment, spec.archive_timeout)
+        self.c.event("archive_started", node, f"lineage {log.lineage} from {round(log.value(t))}")
         for name in spec.to:
             store = self.stores[name]
             push_s = spec.segment * spec.compression / store.upload

@@ -219,6 +219,11 @@ def test_a_failover_leaves_a_gap_in_the_archive_that_pitr_cannot_cross() -> None
         lineages = {row.id: row for row in result.history.lineages}
         new = next(row for row in lineages.values() if row.node == "pg2")
         (recovery,) = result.history.recoveries
+        # The new primary archives its own lineage, from where it began.
+        started = [e for e in result.history.events if e.name == "archive_started"]
+        assert [e.detail for e in started if e.node == "pg2"] == [
+            f"lineage {new.id} from {new.fork_lsn}"
+        ]
         on_new = [
             e for e in result.history.events
             if e.name == "backup_done" and e.node == "pg2" and new.t < e.t < 2400.0
