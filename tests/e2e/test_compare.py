@@ -83,3 +83,12 @@ def test_unknown_names_and_repeats_are_exit_2() -> None:
         proc = hasim(*args)
         assert proc.returncode == 2
         assert "Traceback" not in proc.stderr
+
+
+def test_a_run_summary_shows_the_restore_and_the_bill() -> None:
+    proc = hasim("run", "postgres-backup-pitr", "drop-table", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for label in ("Restores and backups", "discarded writes", "download", "replay", "per month"):
+        assert label in out
+    assert RPO_DEF in out and RTO_DEF in out

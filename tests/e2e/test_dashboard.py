@@ -305,3 +305,15 @@ def test_timeline_on_the_builtin_catalog(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not at.exception, at.exception
     assert len(at.error) == 0
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_timeline_shows_a_restore(backup_catalog: Path) -> None:
+    at = timeline_page()
+    run_timeline(at, "postgres-backup-pitr", "quick-loss", seed=1)
+    assert not at.exception, at.exception
+    assert len(at.error) == 0
+    timeline = figures(at)[0]
+    names = {t["name"] for t in timeline["data"]}
+    assert {"failure_detected", "restore_started", "promotion_done"} <= names
+    rows = {r["metric"]: r["value"] for r in at.dataframe[0].value.to_dict("records")}
+    assert rows["restores"] == "1" and rows["cost_month_usd"] != ""
