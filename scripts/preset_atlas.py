@@ -51,10 +51,12 @@ def presets() -> list[str]:
 
 def digests(name: str) -> dict[str, str]:
     """The digest of a preset and of each standard scenario: what its figures depend on. A
-    preset's description and notes are left out: the simulator never reads them, and the
-    Markdown renders them from the files as they are, so editing them needs no re-run."""
+    preset's description, notes and prices are left out: the atlas's failover figures never
+    read them, and the Markdown renders the first two from the files as they are, so editing
+    them needs no re-run."""
     topology = sim.load_topology(name).spec
-    out = {"topology": spec_digest(topology.model_copy(update={"notes": None, "description": ""}))}
+    unread = {"notes": None, "description": "", "cost": None}
+    out = {"topology": spec_digest(topology.model_copy(update=unread))}
     for scenario in STANDARD_SUITE:
         out[scenario] = spec_digest(sim.load_scenario(scenario).spec)
     return out

@@ -12,14 +12,15 @@ with their own marker and counted in the legend.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.checkers import BREAKDOWN_KEYS
+from sim.compare import percentile as percentile
+from sim.compare import summary_rows as summary_rows
 from sim.history import History
 
 RTO_DEFINITION = (
@@ -43,15 +44,21 @@ ROLE_COLORS: dict[str, str] = {
 OTHER_ROLE_COLOR = "#7f7f7f"
 OUTCOME_COLORS: dict[str, str] = {"ok": "#2ca02c", "fail": "#d62728", "info": "#ff7f0e"}
 TIMELINE_EVENTS: tuple[str, ...] = (
+    "object_lost",
     "failure_detected",
     "leader_elected",
+    "restore_started",
     "promotion_done",
+    "object_restored",
     "route_changed",
 )
 EVENT_SYMBOLS: dict[str, str] = {
+    "object_lost": "x-open",
     "failure_detected": "x",
     "leader_elected": "star",
+    "restore_started": "hourglass",
     "promotion_done": "diamond",
+    "object_restored": "diamond-open",
     "route_changed": "triangle-up",
 }
 STAGE_COLORS: dict[str, str] = {
@@ -64,51 +71,6 @@ STAGE_COLORS: dict[str, str] = {
 }
 CENSORED_SYMBOL = "triangle-right"
 EVENTS_ROW = "events"
-
-
-def percentile(values: Iterable[float], q: float) -> float:
-    """The q-th percentile (numpy's linear method) of values that may hold +inf; nan if empty.
-
-    Why not plain `np.percentile`: interpolating next to an inf gives nan (inf × 0 or
-    inf − inf). Here a percentile that reaches into the censored runs is +inf, and one that
-    does not is numpy's own answer.
-    """
-    arr = np.sort(np.asarray(list(values), dtype=float))
-    if arr.size == 0:
-        return math.nan
-    h = (arr.size - 1) * q / 100.0
-    lo, hi = math.floor(h), math.ceil(h)
-    if math.isinf(arr[lo]) or (hi > lo and math.isinf(arr[hi])):
-        return math.inf
-    # Elements past `hi` carry no weight; capping them keeps the array sorted and finite.
-    return float(np.percentile(np.minimum(arr, arr[hi]), q))
-
-
-def summary_rows(results: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict[str, Any]]:
-    """One row per topology over its runs' metric dicts: rto_s p50/p90/p99/max, mean lost
-    writes, rpo_s p99, mean failovers and the fraction of censored (+inf) runs."""
-    rows = []
-    for name, runs in results.items():
-        rto = [float(m["rto_s"]) for m in runs]
-        lost = [float(m["lost_writes"]) for m in runs]
-        rpo = [float(m["rpo_s"]) for m in runs]
-        fo = [float(m["failovers"]) for m in runs]
-        n = len(runs)
-        rows.append(
-            {
-                "topology": name,
-                "runs": n,
-                "rto_s_p50": percentile(rto, 50),
-                "rto_s_p90": percentile(rto, 90),
-                "rto_s_p99": percentile(rto, 99),
-                "rto_s_max": max(rto) if rto else math.nan,
-                "lost_writes_mean": float(np.mean(lost)) if lost else math.nan,
-                "rpo_s_p99": percentile(rpo, 99),
-                "failovers_mean": float(np.mean(fo)) if fo else math.nan,
-                "censored_fraction": sum(math.isinf(x) for x in rto) / n if n else math.nan,
-            }
-        )
-    return rows
 
 
 def _right_edge(results: Mapping[str, Sequence[float]]) -> float:
@@ -204,6 +166,59 @@ def lost_writes_box(
         )
     fig.update_layout(
         title=f"{metric} per run", yaxis_title=metric, showlegend=False, yaxis_rangemode="tozero"
+    )
+    return fig
+
+
+COST_DEFINITION = (
+    "cost/month: the monthly bill from the list prices in each topology file (US dollars): "
+    "instances, data volumes, backup storage with its retention, traffic between zones and "
+    "regions."
+)
+
+
+def cost_tradeoff(rows: Sequence[Mapping[str, Any]]) -> go.Figure:
+    """What a topology's month costs against the recovery it buys: one point per topology
+    for its RTO p50 and one for its RPO p50, the cost on x. A p50 of +inf (a topology that
+    never recovers) is drawn at the top edge; one without prices is left out and named."""
+    priced = [r for r in rows if math.isfinite(float(r.get("cost_month_usd", math.nan)))]
+    finite = [
+        float(r[k])
+        for r in priced
+        for k in ("rto_s_p50", "rpo_s_p50")
+        if math.isfinite(float(r[k])) and float(r[k]) > 0
+    ]
+    top = max(finite, default=1.0) * 3.0
+    fig = go.Figure()
+    for key, label, symbol in (
+        ("rto_s_p50", "RTO p50", "circle"),
+        ("rpo_s_p50", "RPO p50", "square"),
+    ):
+        xs = [float(r["cost_month_usd"]) for r in priced]
+        ys = [top if math.isinf(float(r[key])) else max(float(r[key]), 0.001) for r in priced]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="markers+text",
+                marker={"symbol": symbol, "size": 12},
+                text=[r["topology"] for r in priced],
+                textposition="top center",
+                name=label,
+                hovertemplate=f"%{{text}}<br>{label} %{{y:.3g}} s at $%{{x:,.0f}} a month"
+                "<extra></extra>",
+            )
+        )
+    unpriced = [r["topology"] for r in rows if r not in priced]
+    title = "monthly cost against recovery (p50; +inf at the top edge)"
+    if unpriced:
+        title += f" — no prices: {', '.join(unpriced)}"
+    fig.update_layout(
+        title=title,
+        xaxis_title="cost per month (US dollars)",
+        yaxis_title="seconds (log scale)",
+        yaxis_type="log",
+        legend_title="metric",
     )
     return fig
 

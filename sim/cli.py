@@ -16,6 +16,10 @@ Usage:
         Many seeds (the same for every variant of the parameter grid: common random
         numbers), and per variant the mean, p50, p90, p99 and max of every metric with 95 %
         confidence intervals, and the paired difference from the first variant.
+    hasim compare T1 T2 ... --scenario S [--runs N] [--workers K] [--json]
+        Several topologies under one scenario, seeds 0..N-1 each (the same seeds for all):
+        side by side, RTO and RPO percentiles, lost and discarded writes, restores, and each
+        topology's monthly cost from the prices in its file.
     hasim list
         The catalog's topologies and scenarios.
     hasim schema [--out DIR]
@@ -80,6 +84,20 @@ exit codes:
 metrics:
   RTO  {RTO_DEF}
   RPO  {RPO_DEF}
+"""
+
+_COMPARE_EPILOG = f"""\
+example:
+  hasim compare nightly-full.yaml pitr.yaml --scenario cluster-loss
+exit codes:
+  0  the table was printed
+  2  bad input (a file, an unknown name, a scenario a topology cannot run)
+metrics:
+  RTO  {RTO_DEF}; "inf" means censored: {CENSORED}
+  RPO  {RPO_DEF}
+  discarded  lost writes a restore left out by choice (past its recovery target, though
+             the backups held them)
+  cost  monthly bill from the list prices in the topology file (US dollars)
 """
 
 _RUN_EPILOG = f"""\
@@ -273,6 +291,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.set_defaults(handler=_cmd_sweep)
 
+    compare = sub.add_parser(
+        "compare",
+        help="several topologies under one scenario, side by side, with their monthly cost",
+        description="Run SCENARIO against each TOPOLOGY for seeds 0..N-1 (the same seeds for "
+        "every topology) and print them side by side: RTO and RPO percentiles, lost and "
+        "discarded writes, restores, and the monthly cost from each file's prices.",
+        epilog=_COMPARE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument(
+        "topologies", nargs="+", metavar="TOPOLOGY", help="topology files or catalog names"
+    )
+    compare.add_argument(
+        "--scenario", required=True, metavar="S", help="a scenario file or catalog name"
+    )
+    compare.add_argument(
+        "--runs", type=_count, default=10, help="seeds 0..N-1 per topology (default 10)"
+    )
+    compare.add_argument("--workers", type=_count, help="processes (default: every core)")
+    compare.add_argument("--json", action="store_true", help="print the table as JSON")
+    compare.add_argument(
+        "--no-store", action="store_true", help="neither read nor write the results store"
+    )
+    compare.set_defaults(handler=_cmd_compare)
+
     listing = sub.add_parser("list", help="the catalog's topologies and scenarios")
     listing.set_defaults(handler=_cmd_list)
 
@@ -421,6 +464,110 @@ def _cmd_sweep(args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(sweep_report(topology.spec.name, scenario.spec.name, args.runs, figures))
     return 0
+
+
+def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    from sim.catalog import load_scenario, load_topology
+    from sim.compare import summary_rows
+    from sim.faults import check_targets
+    from sim.sweep import run_seeds
+
+    scenario = load_scenario(args.scenario)
+    topologies = [load_topology(t) for t in args.topologies]
+    names = [t.spec.name for t in topologies]
+    if len(set(names)) != len(names):
+        raise InputError(
+            "a topology is named twice",
+            field="TOPOLOGY",
+            fix="give each topology once (files are told apart by their `name:`)",
+        )
+    for topology in topologies:
+        check_targets(topology.spec, scenario.spec, scenario.lines)
+    results: dict[str, list[dict[str, Any]]] = {}
+    with (
+        results_store(args.no_store) as store,
+        progress_bar(args.runs * len(topologies), "runs") as advance,
+    ):
+        for i, topology in enumerate(topologies):
+            step = None if advance is None else _offset(advance, i * args.runs)
+            runs = run_seeds(
+                topology.spec, scenario.spec, range(args.runs), args.workers, step, store
+            )
+            results[topology.spec.name] = [r.metrics for r in runs]
+    rows = summary_rows(results)
+    if args.json:
+        payload = {
+            "scenario": scenario.spec.name,
+            "seeds": [0, args.runs - 1],
+            "topologies": rows,
+            "definitions": {"rto_s": RTO_DEF, "rpo_s": RPO_DEF},
+        }
+        out.write(json.dumps(jsonable(payload), indent=2, allow_nan=False) + "\n")
+    else:
+        out.write(compare_report(scenario.spec.name, args.runs, rows))
+    return 0
+
+
+def compare_report(scenario: str, runs: int, rows: list[dict[str, Any]]) -> str:
+    """The side-by-side table of `hasim compare`, each RTO and RPO with its definition."""
+
+    from sim.units import format_duration
+
+    def cell(value: float, seconds: bool = True) -> str:
+        if math.isnan(value):
+            return "-"
+        if math.isinf(value):
+            return "inf"
+        return format_duration(value) if seconds else f"{value:.1f}"
+
+    def money(value: float) -> str:
+        return "-" if math.isnan(value) else f"${value:,.0f}"
+
+    columns = (
+        ("RTO p50", lambda r: cell(r["rto_s_p50"])),
+        ("RTO p90", lambda r: cell(r["rto_s_p90"])),
+        ("RPO p50", lambda r: cell(r["rpo_s_p50"])),
+        ("RPO p99", lambda r: cell(r["rpo_s_p99"])),
+        ("lost", lambda r: cell(r["lost_writes_mean"], seconds=False)),
+        ("discarded", lambda r: cell(r["discarded_writes_mean"], seconds=False)),
+        ("restore p50", lambda r: cell(r["restore_s_p50"])),
+        ("censored", lambda r: f"{r['censored_fraction']:.0%}"),
+        ("cost/month", lambda r: money(r["cost_month_usd"])),
+    )
+    width = max([len(r["topology"]) for r in rows] + [8])
+    head = f"  {'topology':<{width}}" + "".join(f"{name:>13}" for name, _ in columns)
+    lines = [
+        f"compare on {scenario}: {runs} runs per topology, seeds 0-{runs - 1} for each "
+        "(the same seeds for every topology)",
+        "",
+        head,
+    ]
+    for r in rows:
+        lines.append(f"  {r['topology']:<{width}}" + "".join(f"{f(r):>13}" for _, f in columns))
+    first = rows[0]
+    lines.append("")
+    for r in rows[1:]:
+        extra = r["cost_month_usd"] - first["cost_month_usd"]
+        if not math.isnan(extra):
+            lines.append(
+                f"  {r['topology']} costs {money(abs(extra))} a month "
+                f"{'more' if extra >= 0 else 'less'} than {first['topology']}, for an RPO p50 "
+                f"of {cell(r['rpo_s_p50'])} instead of {cell(first['rpo_s_p50'])} and an RTO "
+                f"p50 of {cell(r['rto_s_p50'])} instead of {cell(first['rto_s_p50'])}"
+            )
+    lines += [
+        "",
+        f"RTO  {RTO_DEF}",
+        f"RPO  {RPO_DEF}",
+        "lost: mean acknowledged writes absent at the end; discarded: mean lost writes a "
+        "restore left out by choice (past its recovery target, though the backups held them)",
+        "restore p50: median length of a restore, over the runs that restored; censored: runs "
+        "that never recovered (RTO inf)",
+        "cost/month: from the list prices in each topology file (US dollars): instances, "
+        "volumes, backup storage with its retention, traffic between zones and regions",
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def _offset(advance: Any, base: int) -> Any:
@@ -835,6 +982,11 @@ def summary(result: RunResult) -> str:
             "time span of the log on discarded histories",
         ),
         _row("divergent writes", str(m["divergent_writes"]), "acked on a discarded history"),
+        _row(
+            "discarded writes",
+            str(m["discarded_writes"]),
+            "lost writes a restore left out by choice (past its target, though backed up)",
+        ),
         _row("indeterminate", str(m["indeterminate"]), "outcome unknown to the client"),
         _row(
             "failed but present",
@@ -873,8 +1025,45 @@ def summary(result: RunResult) -> str:
     ]
     for key in ("detection_s", "election_s", "fencing_s", "promotion_s", "routing_s", "client_s"):
         lines.append(f"    {key.removesuffix('_s'):<12}{_duration(m[key]):>12}")
+    lines += _restore_rows(m) + _cost_rows(m)
     lines += ["", f"history digest {p['history_digest']}  hasim {p['hasim_version']}", ""]
     return "\n".join(lines)
+
+
+def _restore_rows(m: dict[str, Any]) -> list[str]:
+    """The restores and backup jobs of a run, when it had any."""
+    if not (m["restores"] or m["backup_failures"] or m["restore_s"]):
+        return []
+    return [
+        "",
+        "Restores and backups",
+        _row("restores", str(m["restores"]), "restores finished from the fault on"),
+        _row("restore", _duration(m["restore_s"]), "the first restore, from its start"),
+        _row("  download", _duration(m["restore_fetch_s"]), "backup in place, waits included"),
+        _row("  replay", _duration(m["restore_replay_s"]), "log replayed to the recovery point"),
+        _row("failed backup jobs", str(m["backup_failures"]), "left no restorable backup"),
+        _row(
+            "  unnoticed",
+            str(m["unnoticed_backup_failures"]),
+            "failed jobs no check caught: a restore finds out",
+        ),
+    ]
+
+
+def _cost_rows(m: dict[str, Any]) -> list[str]:
+    """The monthly bill, when the topology file has prices."""
+    if "cost_month_usd" not in m:
+        return ["", "Cost: the topology file has no `cost:` prices"]
+    parts = ", ".join(
+        f"{key.removesuffix('_month_usd')} ${m[key]:,.0f}"
+        for key in ("compute_month_usd", "storage_month_usd", "backup_month_usd")
+    )
+    parts += f", transfer ${m['transfer_month_usd']:,.0f}"
+    return [
+        "",
+        "Cost",
+        _row("per month", f"${m['cost_month_usd']:,.0f}", f"list prices in the file: {parts}"),
+    ]
 
 
 def _stale_bound_s(result: RunResult) -> float:

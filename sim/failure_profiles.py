@@ -19,7 +19,7 @@ from sim.spec.failures import RandomFailures
 from sim.spec.fault import Fault
 
 _FAULT = TypeAdapter(Fault)
-HOST_KINDS = ("db", "dcs", "proxy", "observer", "client")
+HOST_KINDS = ("db", "dcs", "proxy", "observer", "client", "backup")
 
 
 def _zones(topology: Topology) -> list[str]:

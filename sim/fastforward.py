@@ -44,6 +44,10 @@ def unsupported(topology: Topology) -> str | None:
         return "a standby cluster in another region"
     if topology.workload.hot_keys is not None:
         return "hot counters (their updates in quiet time change what the cluster holds)"
+    if topology.backups is not None:
+        # Backup jobs, archiving and a delayed replica's apply delay run through the quiet
+        # time and have no incident-window restart yet.
+        return "a backup policy (backups and log archiving run all the time)"
     return None
 
 

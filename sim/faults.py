@@ -13,9 +13,11 @@ from sim.fastforward import FULL_DETAIL_LIMIT_S, unsupported
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
 from sim.spec.fault import (
+    BACKUP_SELECTORS,
     NODE_SELECTORS,
     SELECTORS,
     STORE_SELECTORS,
+    Corrupt,
     CrashDb,
     CrashDcs,
     Fault,
@@ -23,6 +25,7 @@ from sim.spec.fault import (
     Partition,
     targets_of,
 )
+from sim.spec.replication import Leaderless, MultiPrimary
 from sim.units import format_duration
 from sim.yamlio import LineMap, dotted
 
@@ -45,6 +48,13 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         line = lines.line(loc) if lines else None
         raise InputError(problem, file=file, line=line, field=dotted(loc), fix=fix)
 
+    if "backups" in scenario.requires and topology.backups is None:
+        fail(
+            ("requires",),
+            f"scenario {scenario.name} exercises a restore from backups; topology "
+            f"{topology.name} has no `backups:`",
+            "pick a topology with a backup policy, or add one to it",
+        )
     for i, profile in enumerate(scenario.failures):
         try:
             components(topology, profile)
@@ -60,7 +70,15 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
             f"shorten `duration` to {format_duration(FULL_DETAIL_LIMIT_S)} or less (every "
             "heartbeat is then simulated), or pick a topology whose quiet time can be skipped",
         )
+    every_primary = isinstance(topology.replication, MultiPrimary | Leaderless)
     for i, fault in enumerate(scenario.faults):
+        if isinstance(fault, Corrupt) and every_primary:
+            fail(
+                ("faults", i, "kind"),
+                "logical corruption is modelled on single-primary clusters; topology "
+                f"{topology.name} takes writes on every node",
+                "use a single-primary topology",
+            )
         for sub, target in targets_of(fault):
             loc = ("faults", i, *sub)
             kind, _, rest = target.partition(":")
@@ -86,6 +104,12 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
                     loc,
                     f"'{target}' needs a consensus store; topology {topology.name} has none",
                     "target hosts by name or use a node selector such as primary or replica",
+                )
+            elif target in BACKUP_SELECTORS and topology.backups is None:
+                fail(
+                    loc,
+                    f"'{target}' needs a backup store; topology {topology.name} has no `backups:`",
+                    "pick a topology with a backup policy, or target hosts by name",
                 )
             elif target in SELECTORS:
                 continue
@@ -138,6 +162,10 @@ def resolve(cluster: Cluster, target: str, rng: Stream, count: int | None = None
                 size = {"one": 1, "minority": half, "majority": half + 1}[target]
                 picked = pick(nodes, size, rng)
         return sorted(picked, key=cluster.order)
+    if target in BACKUP_SELECTORS:
+        backups = cluster.topo.backups
+        stores = [s.host for s in backups.stores] if backups is not None else []
+        return stores[:1] if target == "backup-store" else stores
     if target == "dcs-leader":
         leader = cluster.store.leader if cluster.store else None
         return [leader] if leader else []

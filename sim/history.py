@@ -141,6 +141,47 @@ class Decision(NamedTuple):
     deciders: int
 
 
+class ObjectLoss(NamedTuple):
+    """Logical corruption: an object (a table holding `share` of the data and of the probe
+    keys, those for which `on_object` holds) removed on `lineage` at `lsn`. Every history
+    that holds this position has lost what the object held up to it."""
+
+    t: float
+    lineage: int
+    lsn: int
+    share: float
+
+
+class Recovery(NamedTuple):
+    """A restore finished at `t` on `node`: it brought back the state of (`lineage`,
+    `target_lsn`), for the whole database (`share` 1.0: it goes on as `into_lineage`, forked
+    at `into_lsn` = `target_lsn`) or for one object (`share` below 1: copied into the live
+    database at (`into_lineage`, `into_lsn`)). `chosen_lsn` is the recovery target the
+    runbook chose (the newest point within reach after the loss of every node; just before
+    a corruption otherwise), which the backups may not have reached; `covered_lsn` how far
+    the history it gave up went: what lies past the chosen target, up to there, was left out
+    by choice."""
+
+    t: float
+    node: str
+    lineage: int
+    target_lsn: int
+    chosen_lsn: int
+    covered_lsn: int
+    into_lineage: int
+    into_lsn: int
+    share: float
+
+
+_KNUTH = 2654435761
+
+
+def on_object(key: int, share: float) -> bool:
+    """Whether probe key `key` lies in the object holding `share` of the keys: a fixed
+    multiplicative hash spreads consecutive keys evenly (key 0, no write yet, never does)."""
+    return key > 0 and (key * _KNUTH) & 0xFFFFFFFF < share * 2**32
+
+
 ROW_KINDS: dict[str, type[tuple[Any, ...]]] = {
     "ops": Op,
     "commits": Commit,
@@ -152,7 +193,12 @@ ROW_KINDS: dict[str, type[tuple[Any, ...]]] = {
     "decisions": Decision,
     "held": FinalRead,
     "final_values": FinalValue,
+    "object_losses": ObjectLoss,
+    "recoveries": Recovery,
 }
+# Tables added after histories were first pinned: hashed only when they hold rows, so that
+# a run that never fills them keeps the digest it always had.
+LATER_KINDS = frozenset({"object_losses", "recoveries"})
 
 
 def _fmt(value: Any) -> str:
@@ -181,6 +227,8 @@ class History:
     final: FinalRead | None = None
     held: list[FinalRead] = field(default_factory=list)
     final_values: list[FinalValue] = field(default_factory=list)
+    object_losses: list[ObjectLoss] = field(default_factory=list)
+    recoveries: list[Recovery] = field(default_factory=list)
 
     def sort(self) -> None:
         """Order every table by time (ops by invocation), ties by recording order."""
@@ -192,14 +240,19 @@ class History:
         self.events.sort(key=by_time)
         self.positions.sort(key=by_time)
         self.decisions.sort(key=by_time)
+        self.object_losses.sort(key=by_time)
+        self.recoveries.sort(key=by_time)
 
     def digest(self) -> str:
         """SHA-256 of a canonical text form of every row: equal digests, equal histories."""
         h = hashlib.sha256()
         h.update(json.dumps(self.meta, sort_keys=True, default=str).encode())
         for name, _ in ROW_KINDS.items():
+            rows = getattr(self, name)
+            if name in LATER_KINDS and not rows:
+                continue
             h.update(f"\n#{name}\n".encode())
-            for row in getattr(self, name):
+            for row in rows:
                 h.update(("\t".join(map(_fmt, row)) + "\n").encode())
         if self.final is not None:
             h.update(("#final\t" + "\t".join(map(_fmt, self.final))).encode())

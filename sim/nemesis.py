@@ -14,6 +14,7 @@ from sim.network import Impairment
 from sim.spec.fault import (
     Bandwidth,
     ClockSkew,
+    Corrupt,
     CrashDb,
     CrashDcs,
     CrashHost,
@@ -83,7 +84,7 @@ class Nemesis:
             if isinstance(fault, CrashHost | CrashDb | CrashDcs):
                 if fault.restart_after is not None:
                     out.append((fault.at + fault.restart_after, False))
-            else:
+            elif not isinstance(fault, Corrupt):  # corruption has no end: a restore undoes it
                 out.append((fault.at + fault.duration, False))
         return sorted(out)
 
@@ -102,6 +103,9 @@ class Nemesis:
             self._crash(i, fault)
         elif isinstance(fault, Flap):
             yield from self._flap(i, fault)
+            return
+        elif isinstance(fault, Corrupt):
+            self._corrupt(i, fault)
             return
         else:
             hosts = self._begin(i, fault)
@@ -172,6 +176,17 @@ class Nemesis:
                 self.c.power_on(host)
 
         self._ends[i] = (self.c.env.now + fault.restart_after, back)
+
+    def _corrupt(self, i: int, fault: Corrupt) -> None:
+        """Logical corruption on the primary (on none when there is no primary now): it has
+        no end, only a restore undoes it."""
+        c = self.c
+        primary = next(
+            (c.nodes[n] for n in sorted(c.nodes, key=c.order) if c.nodes[n].writable), None
+        )
+        self._record(i, fault, "start", [primary.name] if primary is not None else [])
+        if primary is not None:
+            c.objects.lose(primary, fault.share)
 
     # --- network and processes -----------------------------------------------------------
 

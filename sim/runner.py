@@ -14,6 +14,7 @@ from typing import Any
 from sim.checkers import check_all, failover_time_s
 from sim.cluster.build import build
 from sim.cluster.core import Cluster
+from sim.cost import monthly_cost
 from sim.fastforward import WindowDriver
 from sim.faults import check_targets
 from sim.history import FinalRead, FinalValue, History, Position
@@ -207,6 +208,10 @@ def _simulate(
         # Where incident windows opened, and the quiet stretches skipped between them.
         c.history.meta["windows"] = windows.opened
         c.history.meta["skipped"] = windows.skipped
+    stage = [i for i, f in enumerate(c.scenario.faults) if not f.incident]
+    if stage:
+        # Only when some fault sets the stage, so that other runs keep their digests.
+        c.history.meta["stage_faults"] = stage
     c.history.sort()
     return c.history, int(next(c.env._eid))  # simpy's count of scheduled events
 
@@ -240,5 +245,6 @@ def run(topology: Topology, scenario: Scenario, seed: int, full: bool = False) -
     check_targets(topology, scenario, None)
     with _collector_paused():
         history, events = _simulate(topology, scenario, seed, full)
-        metrics = check_all(history)
+        # The bill is the topology's, the same for every seed: beside the checkers' metrics.
+        metrics = {**check_all(history), **monthly_cost(topology)}
     return RunResult(topology, scenario, seed, history, metrics, events, topology.warnings)

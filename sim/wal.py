@@ -358,6 +358,34 @@ class Shifted:
         return self.value(t), self.slope(t), self.next_kink(t)
 
 
+class Capped:
+    """A curve that stops rising at `cap` (what a delayed standby received before its stream
+    ended, which it still applies only as it comes of age)."""
+
+    __slots__ = ("cap", "curve")
+
+    def __init__(self, curve: Curve, cap: float) -> None:
+        self.curve = curve
+        self.cap = cap
+
+    def value(self, t: float) -> float:
+        return min(self.curve.value(t), self.cap)
+
+    def slope(self, t: float) -> float:
+        return self.piece(t)[1]
+
+    def next_kink(self, t: float) -> float:
+        return self.piece(t)[2]
+
+    def piece(self, t: float) -> tuple[float, float, float]:
+        v, s, k = self.curve.piece(t)
+        if v >= self.cap:
+            return self.cap, 0.0, INF
+        if s > 0 and (cross := t + (self.cap - v) / s) < k:
+            return v, s, cross
+        return v, s, k
+
+
 class WalStream:
     """A standby's replication connection to a primary: the walsender ships the primary's log
     at the link's throughput; the standby receives it one latency later and flushes it one
@@ -415,13 +443,25 @@ class WalStream:
 
 class StandbyLog:
     """A standby's positions on its lineage: received (from its current stream, or frozen),
-    flushed, and replayed (a fluid queue at the replay rate fed by what it received)."""
+    flushed, and replayed (a fluid queue at the replay rate fed by what it received, or, with
+    an apply delay, by what it received `apply_delay` seconds ago)."""
 
-    def __init__(self, lineage: int, t0: float, position: float, apply_rate: float) -> None:
+    def __init__(
+        self, lineage: int, t0: float, position: float, apply_rate: float, apply_delay: float = 0.0
+    ) -> None:
         self.lineage = lineage
         self.stream: WalStream | None = None
+        self.apply_delay = apply_delay
+        # Replay stopped by hand (a delayed standby held before a logical error).
+        self.paused = False
         self._frozen = Constant(position)
         self.replay = FluidQueue(self._frozen, apply_rate, t0, position)
+
+    def _arrivals(self, stream: WalStream) -> Curve:
+        """What replay is fed from `stream`: what it received, `apply_delay` later."""
+        if self.apply_delay == 0.0:
+            return stream.received_curve
+        return Shifted(stream.sender, stream.latency + self.apply_delay)
 
     def received(self, t: float) -> float:
         return self.stream.received(t) if self.stream else self._frozen.v
@@ -437,15 +477,19 @@ class StandbyLog:
         self.replay.advance(t)
         self.stream = stream
         self.lineage = lineage
-        self.replay.arrivals = stream.received_curve
+        if not self.paused:
+            self.replay.arrivals = self._arrivals(stream)
 
     def detach(self, t: float, keep: float) -> None:
         """The stream ends at `t`; the standby keeps `keep` bytes (what it received, or only
         what it flushed if it crashed), and replay continues up to there."""
         self.replay.advance(t)
-        self.stream = None
+        ended, self.stream = self.stream, None
         self._frozen = Constant(keep)
-        self.replay.arrivals = self._frozen
+        if self.apply_delay and ended is not None and not self.paused:
+            self.replay.arrivals = Capped(self._arrivals(ended), keep)
+        elif not self.paused:
+            self.replay.arrivals = self._frozen
         if self.replay.done > keep:
             self.replay.done = keep
 
@@ -457,9 +501,15 @@ class StandbyLog:
         arrivals: Curve = stream.received_curve if stream is not None else self._frozen
         self.replay = FluidQueue(arrivals, self.replay.rate, t, applied)
 
+    def pause_replay(self, t: float) -> None:
+        """Stop applying at `t` (receiving goes on)."""
+        self.replay.advance(t)
+        self.paused = True
+        self.replay.arrivals = Constant(self.replay.done)
+
     def trim(self, t: float) -> None:
         """Bound memory: settle replay up to `t - 1` and drop older breakpoints."""
         if self.stream is not None:
             self.replay.advance(t - self.stream.latency)
             self.replay.forget_before(t - 1.0)
-            self.stream.trim(t - 1.0 - self.stream.latency)
+            self.stream.trim(t - 1.0 - self.stream.latency - self.apply_delay)

@@ -88,8 +88,11 @@ with col_lost:
     st.plotly_chart(charts.lost_writes_box(lost), key="compare_lost_box")
     st.caption("lost_writes: acknowledged probe writes absent from the final read.")
 
-st.subheader("Summary")
 rows = charts.summary_rows(results)
+st.plotly_chart(charts.cost_tradeoff(rows), key="compare_cost")
+st.caption(charts.COST_DEFINITION)
+
+st.subheader("Summary")
 table = [
     {
         "topology": r["topology"],
@@ -99,8 +102,13 @@ table = [
         "rto_s p99": data.fmt_num(r["rto_s_p99"], 1),
         "rto_s max": data.fmt_num(r["rto_s_max"], 1),
         "lost_writes mean": data.fmt_num(r["lost_writes_mean"], 2),
+        "discarded_writes mean": data.fmt_num(r["discarded_writes_mean"], 2),
+        "rpo_s p50": data.fmt_num(r["rpo_s_p50"], 2),
         "rpo_s p99": data.fmt_num(r["rpo_s_p99"], 2),
         "failovers mean": data.fmt_num(r["failovers_mean"], 2),
+        "restores mean": data.fmt_num(r["restores_mean"], 2),
+        "restore_s p50": data.fmt_num(r["restore_s_p50"], 1),
+        "cost/month (USD)": data.fmt_num(r["cost_month_usd"], 0),
         "censored": f"{r['censored_fraction']:.0%}",
     }
     for r in rows
@@ -108,6 +116,12 @@ table = [
 st.dataframe(table, hide_index=True, key="compare_summary")
 st.caption(charts.RTO_DEFINITION)
 st.caption(charts.RPO_DEFINITION)
+st.caption(
+    "discarded_writes: lost writes a restore left out by choice (past its recovery target, "
+    "though the backups held them). restores: restores finished after the fault; "
+    "restore_s p50: the median restore, over the runs that restored (download, replay, open)."
+)
+st.caption(charts.COST_DEFINITION)
 st.caption(
     "Percentiles are numpy's linear ones over all runs; a censored run counts as +inf, so a "
     "percentile that reaches it is +inf. censored: fraction of runs with rto_s = +inf."

@@ -19,6 +19,8 @@ from sim.checkers.failover import (
 )
 from sim.checkers.incident import fault_start, incident_starts, incidents
 from sim.checkers.lineage import LineageTree
+from sim.checkers.objects import ObjectHistory, discarded_writes, holds
+from sim.checkers.restore import RESTORE_KEYS, restore_metrics
 from sim.checkers.rpo import (
     Segment,
     discarded_segments,
@@ -60,6 +62,7 @@ METRIC_KEYS = (
     "divergent_writes",
     "indeterminate",
     "failed_but_present",
+    "discarded_writes",
     "lost_tx_est",
     "rpo_s",
     "rpo_bytes",
@@ -76,12 +79,15 @@ METRIC_KEYS = (
     "downtime_s",
     "availability",
     "incidents",
+    *RESTORE_KEYS,
 )
 
 __all__ = [
     "BREAKDOWN_KEYS",
     "METRIC_KEYS",
+    "RESTORE_KEYS",
     "LineageTree",
+    "ObjectHistory",
     "OpAudit",
     "Segment",
     "WriteAudit",
@@ -93,6 +99,7 @@ __all__ = [
     "check_all",
     "dark_sites",
     "discarded_segments",
+    "discarded_writes",
     "down_intervals",
     "downtime_s",
     "dual_primary_s",
@@ -101,6 +108,7 @@ __all__ = [
     "false_failovers",
     "fault_attempts",
     "fault_start",
+    "holds",
     "incident_starts",
     "incidents",
     "lineage_overlaps",
@@ -111,6 +119,7 @@ __all__ = [
     "multi_primary",
     "present_keys",
     "primary_spans",
+    "restore_metrics",
     "rpo_bytes",
     "rpo_s",
     "rto_by_region",
@@ -140,6 +149,7 @@ def check_all(history: History) -> dict[str, Any]:
     lost_bytes = rpo_bytes(segments)
     ops = audit_ops(history, tree)
     brain = split_brain(history, ops)
+    objects = ObjectHistory(history, tree) if history.object_losses else None
     out: dict[str, Any] = {
         "rto_s": rto,
         "rto_s_by_site": by_site,
@@ -147,8 +157,9 @@ def check_all(history: History) -> dict[str, Any]:
         "read_rto_s": worst_site(read_by_site, has_fault)[1],
         "read_rto_s_by_site": read_by_site,
         **audit.counts(),
+        "discarded_writes": discarded_writes(history, tree, audit.lost),
         "lost_tx_est": lost_tx_est(lost_bytes, int(history.meta["tx_bytes"])),
-        "rpo_s": rpo_s(audit, tree),
+        "rpo_s": rpo_s(audit, tree, objects),
         "rpo_bytes": lost_bytes,
         "loss_window_s": loss_window_s(segments, tree),
         "failovers": failovers(history),
@@ -163,6 +174,7 @@ def check_all(history: History) -> dict[str, Any]:
         "downtime_s": down,
         "availability": availability(down, history),
         "incidents": incidents(history),
+        **restore_metrics(history),
     }
     assert tuple(out) == METRIC_KEYS, "check_all and METRIC_KEYS disagree"
     return out

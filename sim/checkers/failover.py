@@ -15,8 +15,14 @@ BREAKDOWN_KEYS = (
     "routing_s",
     "client_s",
 )
-# The events that end each stage before routing, in the order a failover passes them.
-STAGE_EVENTS = ("failure_detected", "leader_elected", "fence_done", "promotion_done")
+# The events that end each stage before routing, in the order a failover passes them: a
+# restore's decision ends the election stage, and an object copied back its promotion.
+STAGE_EVENTS = (
+    ("failure_detected",),
+    ("leader_elected", "restore_started"),
+    ("fence_done",),
+    ("promotion_done", "object_restored"),
+)
 
 
 def _promotions(history: History) -> list[float]:
@@ -94,10 +100,10 @@ def breakdown(history: History, rto_s: float, site: str | None) -> dict[str, flo
     # Searching each stage from the previous one, the first from the fault, leaves out
     # events from before the incident.
     t = t_fault
-    for name in STAGE_EVENTS:
-        found = _first_at_or_after(by_name.get(name, []), t)
-        if found is not None:
-            t = found
+    for names in STAGE_EVENTS:
+        found = [f for n in names if (f := _first_at_or_after(by_name.get(n, []), t)) is not None]
+        if found:
+            t = min(found)
         marks.append(t)
     routers = history.meta["site_routers"].get(site, []) if site is not None else []
     routed = [_first_at_or_after(by_router.get(r, []), t) for r in routers]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.checkers.lineage import LineageTree
+from sim.checkers.objects import ObjectHistory
 from sim.checkers.writes import WriteAudit
 from sim.history import History
 
@@ -76,12 +77,17 @@ def lost_tx_est(rpo_bytes: int, tx_bytes: int) -> float:
     return rpo_bytes / tx_bytes
 
 
-def rpo_s(audit: WriteAudit, tree: LineageTree) -> float:
+def rpo_s(audit: WriteAudit, tree: LineageTree, objects: ObjectHistory | None = None) -> float:
     """The span of acknowledged time lost: from when the last position a lost write shares with
-    the final chain was written, to that write's ack; the worst over lost keys, 0 if none."""
+    the final chain was written, to that write's ack; the worst over lost keys, 0 if none. A
+    write whose position survives but whose object was lost (`objects`) is measured from the
+    state the object's last restore brought back."""
     worst = 0.0
     since: dict[int, float] = {}
     for op in audit.lost.values():
+        if objects is not None and tree.survives(op.lineage, op.lsn):
+            worst = max(worst, op.t_complete - objects.kept_since(op))
+            continue
         t_common = since.get(op.lineage)
         if t_common is None:
             point = tree.common_point(op.lineage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.checkers.lineage import LineageTree
+from sim.checkers.objects import ObjectHistory
 from sim.history import NO_LINEAGE, History, Op
 
 
@@ -29,13 +30,17 @@ class WriteAudit:
 
 
 def present_keys(history: History, tree: LineageTree) -> set[int]:
-    """The write keys the final state holds: some commit of the key survives."""
+    """The write keys the final state holds: some commit of the key survives (and, for a key
+    on an object that logical corruption removed, survives the object's losses and
+    restores too)."""
     get_limit = tree.limit.get
     present: set[int] = set()
     for c in history.commits:
         lim = get_limit(c.lineage)
         if lim is not None and c.lsn <= lim:
             present.add(c.key)
+    if history.object_losses:
+        present = ObjectHistory(history, tree).filter_present(present, history.commits)
     return present
 
 

@@ -3,6 +3,7 @@ ties between simultaneous events by creation order, so the order is part of dete
 
 from __future__ import annotations
 
+from sim.cluster.backups import BackupService
 from sim.cluster.core import Cluster
 from sim.cluster.failover.consensus import ConsensusFamily
 from sim.cluster.failover.lease import LeaseFamily
@@ -16,6 +17,7 @@ from sim.cluster.mesh import MeshReplication
 from sim.cluster.node import DbNode
 from sim.cluster.replication import Replication
 from sim.cluster.requests import RequestService
+from sim.cluster.restore import RestoreRunbook
 from sim.cluster.routing import build_router
 from sim.failure_profiles import with_random_failures
 from sim.nemesis import Nemesis
@@ -50,6 +52,9 @@ def build(
     scenario's random failure profiles drawn into its timeline for this seed first)."""
     scenario = with_random_failures(topology, scenario, seed)
     c = Cluster(topology, scenario, seed)
+    backups = topology.backups
+    if backups is not None and backups.delayed_replica is not None:
+        c.delayed[backups.delayed_replica.node] = backups.delayed_replica.delay
     schedule = write_schedule(
         topology.workload, scenario.duration + scenario.settle, c.rng("bursts")
     )
@@ -104,6 +109,12 @@ def build(
     c.router.start()
     workload.start()
     nemesis.start()
+    if backups is not None:
+        # Last, so that a topology without backups runs exactly as it always did.
+        service = BackupService(c, backups)
+        service.start()
+        c.on_log(service.log_started)
+        RestoreRunbook(c, backups, service).start()
     # Restarted in the same order at every incident window's start (ties break by it).
     if hasattr(c.replication, "rebase"):
         c.on_rebase(c.replication.rebase)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.cluster.lineage import LineageBook
+from sim.cluster.objects import Objects
 from sim.history import Event, History, RoleChange
 from sim.network import Network
 from sim.rng import Streams
@@ -97,6 +98,28 @@ class Controller(ABC):
         """Incident window start (`Cluster.reanchor`): restart the family's processes, with
         the state that depends on their last tick set as a steady run would have it."""
 
+    def adopt(self, node: DbNode) -> None:
+        """A restore opened `node` as the primary on a new lineage: the other nodes are
+        rebuilt from it (a primary still open on the old history is stopped first) and the
+        route moves to it."""
+        for name in self.managed():
+            other = self.c.nodes[name]
+            if other is node or other.busy is not None or not other.host_up:
+                continue
+            if other.role == "primary" and other.serving:
+                self.c.env.process(self.rebuild(other, node))
+            elif other.role == "replica" and other.serving:
+                self.repoint(other, node)
+            elif other.process == "stopped":
+                self.c.env.process(other.rejoin(node))
+        self.c.router.primary_changed(node.name)
+
+    def rebuild(self, old: DbNode, primary: DbNode) -> Any:
+        """Stop a primary on a discarded history and rebuild it as a standby (simpy steps)."""
+        self.c.event("demote", old.name, "rebuilt as a standby of the restored primary")
+        yield self.c.env.process(old.demote(then_standby=False))
+        self.c.env.process(old.rejoin(primary))
+
 
 class Cluster:
     """Everything one run's model is made of."""
@@ -144,6 +167,12 @@ class Cluster:
         self._rebases: list[Callable[[], None]] = []
         self._agendas: list[Callable[[], list[float]]] = []
         self.last_change = 0.0
+        # Objects lost to logical corruption and restored; delayed replicas and their apply
+        # delay; whether a restore owns the cluster now (the failover family stands by).
+        self.objects = Objects(self)
+        self.delayed: dict[str, float] = {}
+        self.restoring = False
+        self._log_listeners: list[Callable[[str, PrimaryLog], None]] = []
 
     # --- ordering and recording ------------------------------------------------------------
 
@@ -200,6 +229,16 @@ class Cluster:
             self.nodes[name].rebase()
         for hook in self._rebases:
             hook()
+
+    def log_started(self, node: str, log: PrimaryLog) -> None:
+        """A primary began a term's log (a lineage): keep it, and tell who archives it."""
+        self.logs.append((node, log))
+        for listener in self._log_listeners:
+            listener(node, log)
+
+    def on_log(self, listener: Callable[[str, PrimaryLog], None]) -> None:
+        """Call `listener` with every log a primary begins from now on."""
+        self._log_listeners.append(listener)
 
     # --- change notifications ------------------------------------------------------------
 

@@ -44,9 +44,9 @@ class DbNode:
         if primary:
             self.log = PrimaryLog(cluster.schedule, lineage, 0.0, 0.0)
             self.log.set_growing(0.0, True)
-            cluster.logs.append((name, self.log))
+            cluster.log_started(name, self.log)
         else:
-            self.standby = StandbyLog(lineage, 0.0, 0.0, self.spec.apply_rate)
+            self.standby = self._standby_log(lineage, 0.0, 0.0)
 
     # --- what the node is now ------------------------------------------------------------
 
@@ -83,6 +83,16 @@ class DbNode:
             return self.log.value(t)
         assert self.standby is not None
         return self.standby.applied(t)
+
+    def _standby_log(self, lineage: int, t: float, position: float) -> StandbyLog:
+        """A standby's log from `position` (applied as late as its apply delay says)."""
+        delay = self.c.delayed.get(self.name, 0.0)
+        return StandbyLog(lineage, t, position, self.spec.apply_rate, delay)
+
+    def empty_log(self, t: float) -> StandbyLog:
+        """The log of a node whose disk was wiped or never held the database: nothing of the
+        run past its start."""
+        return self._standby_log(self.lineage, t, 0.0)
 
     def _record_role(self, role: str) -> None:
         t = self.c.env.now
@@ -162,7 +172,7 @@ class DbNode:
             self.log.set_growing(t, False)
             self.log = None
         self.role = "replica"
-        self.standby = StandbyLog(self.lineage, t, position, self.spec.apply_rate)
+        self.standby = self._standby_log(self.lineage, t, position)
         self.upstream = upstream
         self._record_role("replica")
         self.c.replication.standby_ready(self)
@@ -186,7 +196,7 @@ class DbNode:
         self.standby = None
         self.log = PrimaryLog(self.c.schedule, self.lineage, t, fork)
         self.log.set_growing(t, True)
-        self.c.logs.append((self.name, self.log))
+        self.c.log_started(self.name, self.log)
         self.role = "primary"
         self.busy = None
         self._record_role("primary")
@@ -276,7 +286,7 @@ class DbNode:
         # it is on the target's lineage (staying on its own would leave a node that had been
         # promoted on a sibling branch unable to follow, rewinding again and again).
         self.lineage = target.lineage
-        self.standby = StandbyLog(self.lineage, t, position, self.spec.apply_rate)
+        self.standby = self._standby_log(self.lineage, t, position)
         yield from self.start(as_primary=False, upstream=target.name)
 
     def follows_cleanly(self, target: DbNode) -> bool:
@@ -287,6 +297,26 @@ class DbNode:
         if standby is not None and standby.stream is not None and self.upstream == target.name:
             return True
         return not self.needs_rejoin(target)
+
+    def open_restored(self, parent: int, point: float) -> int:
+        """The end of a restore's recovery: the node opens for writes on a new lineage that
+        forks from `parent` at `point`; returns the lineage."""
+        t = self.c.env.now
+        self.epoch += 1
+        self.incarnation += 1
+        self.lineage = self.c.lineages.fork(parent, point, t, self.name)
+        self.standby = None
+        self.upstream = None
+        self.log = PrimaryLog(self.c.schedule, self.lineage, t, point)
+        self.log.set_growing(t, True)
+        self.c.log_started(self.name, self.log)
+        self.role = "primary"
+        self.process = "running"
+        self.busy = None
+        self._record_role("primary")
+        self.c.replication.primary_started(self)
+        self.c.changed()
+        return self.lineage
 
     def needs_rejoin(self, target: DbNode) -> bool:
         """Whether following `target` requires discarding WAL first (diverged lineage)."""

@@ -67,6 +67,11 @@ class Replication:
         if isinstance(self.spec, Sync) and self.spec.standbys != "all":
             self._default_sync = list(self.spec.standbys)
 
+    def add_node(self, name: str) -> None:
+        """A database node created during the run (a restore on a spare host): its receiver."""
+        self._wake[name] = self.c.env.event()
+        self.c.env.process(self._receiver(name))
+
     def start(self) -> None:
         """One receiver process per db node, created in file order."""
         for name in sorted(self.c.nodes, key=self.c.order):
@@ -364,8 +369,9 @@ class Replication:
                 self._listed_version = self._version
             names = [n for n, up in self.upstream_of.items() if up == primary.name]
             names += [n for n, (up, _) in self.hung.items() if up == primary.name]
-            # A standby cluster's nodes are always asynchronous: no commit rule counts them.
-            names = [n for n in names if n not in self.c.dr_nodes]
+            # A standby cluster's nodes and delayed replicas are always asynchronous: no
+            # commit rule counts them.
+            names = [n for n in names if n not in self.c.dr_nodes and n not in self.c.delayed]
             listed = self._listed[primary.name] = sorted(names, key=self.c.order)
         return listed
 

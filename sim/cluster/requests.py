@@ -147,6 +147,7 @@ class RequestService:
         self._gate = controller.accepts_writes if refuses else None
         refuses = type(controller).serves_reads is not Controller.serves_reads
         self._read_gate = controller.serves_reads if refuses else None
+        self._objects = cluster.objects
 
     # --- planning ------------------------------------------------------------------------
 
@@ -235,6 +236,15 @@ class RequestService:
             self._finish(req, "info", req.deadline, "timeout")
             return
         start = max(req.t_arrive, node.thawed_at)
+        objects = self._objects
+        if (
+            objects.events
+            and req.f != "incr"
+            and objects.missing(node, req.key, node.replayed(start))
+        ):
+            # Logical corruption removed the object this probe reads or writes.
+            self._finish(req, "fail", start + req.back, "no-such-object")
+            return
         if req.f == "read":
             if self.leaderless is not None:
                 self._fan_in(req, node, start)

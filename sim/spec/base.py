@@ -110,6 +110,6 @@ class ByteRateRange(Spec):
         return self
 
 
-HostKind = Literal["db", "dcs", "proxy", "client", "observer"]
+HostKind = Literal["db", "dcs", "proxy", "client", "observer", "backup", "spare"]
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)]

@@ -33,6 +33,16 @@ class Database(Spec):
     reconnect: Duration = Field(
         description="a standby's wait before it retries a lost replication connection"
     )
+    growth: ByteRate = Field(
+        default=0.0,
+        description="how fast the data grows (e.g. 2GB/d): a full backup, a restore's "
+        "download and the storage bill grow with it",
+    )
+    churn: ByteRate = Field(
+        default=0.0,
+        description="distinct data changed per unit of time (e.g. 20GB/d): what an "
+        "incremental backup or a snapshot copies",
+    )
     wal_sender_timeout: Duration = Field(
         description="a primary drops a standby that has gone silent (host dead, link cut) "
         "after this long; until then it still waits for its acknowledgements"

@@ -62,7 +62,8 @@ class RandomFailures(Spec):
     component: Component
     targets: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list,
-        description="which ones: host names or host kinds (db, dcs, proxy, observer) for host; "
+        description="which ones: host names or host kinds (db, dcs, proxy, observer, backup: "
+        "a backup store's own availability) for host; "
         "zone or region names; store member hosts; zone pairs written 'a|b' for link. Empty: "
         "every db host, every zone, every region, every store member, every pair of zones",
     )

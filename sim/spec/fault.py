@@ -6,6 +6,7 @@ Targets are host names or selectors, resolved when the fault starts:
   first of several), `primaries` (every node accepting writes), `replica` (one standby),
   `one` (one node), `minority`, `majority`, `all`; random choices come from the run's seed;
 - the consensus store: `dcs-leader` (its current leader), `dcs` (its members);
+- backups: `backup-store` (the policy's first store), `backup-stores` (every store);
 - sites: `zone:NAME`, `region:NAME`, and `zone-of:SELECTOR` / `region-of:SELECTOR` (every
   host in the zone or region of what the selector picks, e.g. `zone-of:primary`).
 """
@@ -23,15 +24,25 @@ Target = Annotated[
     str,
     Field(
         description="a host name; primary | primaries | replica | one | minority | majority | "
-        "all | dcs-leader | dcs; zone:NAME | region:NAME | zone-of:SELECTOR | "
-        "region-of:SELECTOR",
+        "all | dcs-leader | dcs | backup-store | backup-stores; zone:NAME | region:NAME | "
+        "zone-of:SELECTOR | region-of:SELECTOR",
         min_length=1,
+    ),
+]
+
+Incident = Annotated[
+    bool,
+    Field(
+        description="false: the fault only sets the stage (a backup store down before the "
+        "disaster strikes); RTO, downtime and the failover breakdown count from the first "
+        "fault that is an incident",
     ),
 ]
 
 NODE_SELECTORS = ("primary", "primaries", "replica", "one", "minority", "majority", "all")
 STORE_SELECTORS = ("dcs-leader", "dcs")
-SELECTORS = NODE_SELECTORS + STORE_SELECTORS
+BACKUP_SELECTORS = ("backup-store", "backup-stores")
+SELECTORS = NODE_SELECTORS + STORE_SELECTORS + BACKUP_SELECTORS
 SITE_PREFIXES = ("zone:", "region:", "zone-of:", "region-of:")
 
 
@@ -40,6 +51,7 @@ class CrashHost(Spec):
 
     kind: Literal["crash-host"]
     at: Duration
+    incident: Incident = True
     target: Target
     restart_after: Duration | None = Field(
         default=None, description="power on again after this long; unset: only at the final heal"
@@ -59,6 +71,7 @@ class CrashDb(Spec):
 
     kind: Literal["crash-db"]
     at: Duration
+    incident: Incident = True
     target: Target
     restart_after: Duration | None = Field(
         default=None,
@@ -72,6 +85,7 @@ class CrashDcs(Spec):
 
     kind: Literal["crash-dcs"]
     at: Duration
+    incident: Incident = True
     target: Target = Field(description="dcs-leader, dcs, or member host names")
     count: int = Field(default=1, ge=1, description="how many members when the target is `dcs`")
     restart_after: Duration | None = None
@@ -84,6 +98,7 @@ class Partition(Spec):
 
     kind: Literal["partition"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     groups: list[list[Target]] | None = Field(
         default=None, description="two or more groups; hosts in none of them reach everyone"
@@ -114,6 +129,7 @@ class Isolate(Spec):
 
     kind: Literal["isolate"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     with_: list[Target] = Field(
@@ -129,6 +145,7 @@ class Slow(Spec):
 
     kind: Literal["slow"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     latency: Duration = Field(description="added one-way latency")
@@ -147,6 +164,7 @@ class Loss(Spec):
 
     kind: Literal["loss"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     probability: float = Field(gt=0.0, lt=1.0)
@@ -157,6 +175,7 @@ class Bandwidth(Spec):
 
     kind: Literal["bandwidth"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     rate: ByteRate
@@ -168,6 +187,7 @@ class Flap(Spec):
 
     kind: Literal["flap"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     groups: list[list[Target]] = Field(min_length=2)
     down: Duration
@@ -181,6 +201,7 @@ class Pause(Spec):
 
     kind: Literal["pause"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     process: Literal["host", "db", "agent"] = "host"
@@ -192,9 +213,27 @@ class ClockSkew(Spec):
 
     kind: Literal["clock-skew"]
     at: Duration
+    incident: Incident = True
     duration: Duration
     target: Target
     rate: float = Field(gt=0.0, le=10.0)
+
+
+class Corrupt(Spec):
+    """Logical corruption: a bad migration or a `DROP TABLE` removes one object on the
+    primary at `at`. It is a write like any other, so it reaches every replica with the log:
+    replication never undoes it; only a restore to a point before it (from the backups, or a
+    delayed replica that has not applied it yet) does."""
+
+    kind: Literal["corrupt"]
+    at: Duration
+    incident: Incident = True
+    share: float = Field(
+        gt=0.0,
+        lt=1.0,
+        description="the object's share of the data and of the probe keys: probes on it fail "
+        "from `at` until it is restored",
+    )
 
 
 Fault = Annotated[
@@ -208,7 +247,8 @@ Fault = Annotated[
     | Bandwidth
     | Flap
     | Pause
-    | ClockSkew,
+    | ClockSkew
+    | Corrupt,
     Field(discriminator="kind"),
 ]
 

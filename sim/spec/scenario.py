@@ -67,6 +67,11 @@ class Scenario(Spec):
     )
     checks: Checks = Checks()
     targets: Targets | None = None
+    requires: list[Literal["backups"]] = Field(
+        default_factory=list,
+        description="what a topology must have for this scenario to make sense (backups: a "
+        "backup policy to restore from); a topology without it is refused with the reason",
+    )
 
     @model_validator(mode="after")
     def _within(self) -> Scenario:

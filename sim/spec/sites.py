@@ -11,7 +11,10 @@ class Host(Spec):
     """One machine: a database node, a consensus-store member, a proxy, a client or an observer."""
 
     name: Name
-    kind: HostKind = Field(description="db, dcs (consensus store member), proxy, client, observer")
+    kind: HostKind = Field(
+        description="db, dcs (consensus store member), proxy, client, observer, backup (a "
+        "backup store), spare (an idle machine a restore can build a database node on)"
+    )
 
 
 class Zone(Spec):

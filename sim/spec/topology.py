@@ -6,13 +6,16 @@ from collections import Counter
 
 from pydantic import Field, PrivateAttr, model_validator
 
+from sim.spec.backup import Backups, IncrementalBackup, JobSchedule, LogArchive
 from sim.spec.base import Name, RefError, Spec
+from sim.spec.cost import Cost
 from sim.spec.database import Database
 from sim.spec.failover import (
     Consensus,
     Failover,
     Fencing,
     Lease,
+    Manual,
     NoFailover,
     Observers,
     StandbyCluster,
@@ -42,6 +45,14 @@ class Topology(Spec):
     workload: Workload
     standby_cluster: StandbyCluster | None = Field(
         default=None, description="a disaster-recovery standby cluster in another region"
+    )
+    backups: Backups | None = Field(
+        default=None,
+        description="backup policy: stores, schedules, log archiving, a delayed replica, and "
+        "the restore runbook",
+    )
+    cost: Cost | None = Field(
+        default=None, description="public list prices, for the monthly cost of every result"
     )
     notes: Notes | None = Field(
         default=None,
@@ -83,6 +94,7 @@ class Topology(Spec):
         self._check_replication(main)
         self._check_failover(hosts, main)
         self._check_routing(hosts)
+        self._check_backups(hosts, main)
         for i, client in enumerate(self.workload.clients):
             self._expect_kind(hosts, client.host, "client", ("workload", "clients", i, "host"))
             if isinstance(self.routing, Proxy):
@@ -262,6 +274,79 @@ class Topology(Spec):
             )
         if len(db) < 2:
             self._warnings.append("a single db host: a failover has no candidate")
+
+    def _check_backups(self, hosts: dict[str, tuple[Host, str, str]], main: list[str]) -> None:
+        bk = self.backups
+        kinds = {h: info[0].kind for h, info in hosts.items()}
+        if bk is None:
+            for name, kind in kinds.items():
+                if kind in ("backup", "spare"):
+                    raise RefError(
+                        ("regions",),
+                        f"'{name}' is a {kind} host, but the topology has no `backups:`",
+                        "add a backup policy that uses it, or remove the host",
+                    )
+            return
+        if not isinstance(self.failover, Manual):
+            raise RefError(
+                ("backups",),
+                "restoring a cluster that an automatic failover manages (a leader key, "
+                "elections, observers) is not modelled",
+                "use failover family manual with a backup policy",
+            )
+        stores = [s.host for s in bk.stores]
+        for i, store in enumerate(bk.stores):
+            self._expect_kind(hosts, store.host, "backup", ("backups", "stores", i, "host"))
+        if len(set(stores)) != len(stores):
+            raise RefError(("backups", "stores"), "a store is listed twice", "list it once")
+        fulls = [s for s in bk.schedules if s.kind == "full"]
+        for i, sched in enumerate(bk.schedules):
+            for k, name in enumerate(sched.to):
+                if name not in stores:
+                    raise RefError(
+                        ("backups", "schedules", i, "to", k),
+                        f"'{name}' is not a backup store",
+                        f"use one of: {', '.join(stores)}",
+                    )
+            if isinstance(sched, LogArchive):
+                continue
+            self._check_job(hosts, sched, i)
+            if isinstance(sched, IncrementalBackup) and not fulls:
+                raise RefError(
+                    ("backups", "schedules", i, "kind"),
+                    f"an {sched.kind} backup restores only on top of a full one, and no "
+                    "schedule takes full backups",
+                    "add a schedule of kind full",
+                )
+        dr = bk.delayed_replica
+        if dr is not None:
+            self._expect_kind(hosts, dr.node, "db", ("backups", "delayed_replica", "node"))
+            if dr.node not in main or dr.node == self.database.initial_primary:
+                raise RefError(
+                    ("backups", "delayed_replica", "node"),
+                    f"'{dr.node}' is the initial primary or a standby cluster's node",
+                    "name a standby of the main cluster",
+                )
+        for i, name in enumerate(bk.restore.hosts):
+            loc = ("backups", "restore", "hosts", i)
+            if name not in hosts:
+                raise RefError(loc, f"no host named '{name}'", "add the host or correct the name")
+            if kinds[name] not in ("db", "spare"):
+                raise RefError(loc, f"'{name}' is a {kinds[name]} host", "name a db or spare host")
+        unused = [h for h, k in kinds.items() if k == "spare" and h not in bk.restore.hosts]
+        unused += [h for h, k in kinds.items() if k == "backup" and h not in stores]
+        if unused:
+            raise RefError(
+                ("regions",),
+                f"{', '.join(unused)}: a spare or backup host nothing uses",
+                "list it in backups.restore.hosts or backups.stores, or remove it",
+            )
+
+    def _check_job(
+        self, hosts: dict[str, tuple[Host, str, str]], sched: JobSchedule, i: int
+    ) -> None:
+        if sched.on not in ("primary", "replica"):
+            self._expect_kind(hosts, sched.on, "db", ("backups", "schedules", i, "on"))
 
     def _check_routing(self, hosts: dict[str, tuple[Host, str, str]]) -> None:
         routing = self.routing

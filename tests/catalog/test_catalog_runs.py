@@ -13,7 +13,17 @@ from sim.errors import InputError
 
 TOPOLOGIES = sim.names("topologies")
 SCENARIOS = sim.names("scenarios")
-SETTINGS = ("database", "replication", "failover", "routing", "workload", "network", "boot")
+SETTINGS = (
+    "database",
+    "replication",
+    "failover",
+    "routing",
+    "workload",
+    "network",
+    "boot",
+    "backups",
+    "cost",
+)
 
 
 def _needs_store(scenario: sim.Scenario) -> bool:
@@ -37,8 +47,16 @@ def test_presets_follow_their_documented_rules(name: str) -> None:
     topology = sim.load_topology(name).spec
     assert topology.name == name
     assert topology.warnings == []
+    # Every result carries a monthly cost: every catalog file has prices.
+    assert topology.cost is not None, f"{name}.yaml has no `cost:`"
+    if topology.notes is None:
+        # Not a preset of the atlas: a backup policy compared on one base cluster, which
+        # says in its header where its figures come from.
+        assert topology.backups is not None, f"{name}.yaml has neither `notes:` nor `backups:`"
+        header = (catalog_root() / "topologies" / f"{name}.yaml").read_text().split("\nname:")[0]
+        assert "documentation" in header and "User Guide" in header
+        return
     # Every preset says where its values come from and what it leaves out.
-    assert topology.notes is not None, f"{name}.yaml has no `notes:`"
     assert all(source.strip() for source in topology.notes.sources)
 
 
@@ -81,4 +99,30 @@ def test_store_faults_need_a_store(topology_name: str, scenario_name: str) -> No
     topology = sim.load_topology(topology_name).spec
     scenario = sim.load_scenario(scenario_name).spec
     with pytest.raises(InputError, match="consensus store"):
+        sim.run(topology, scenario, 1)
+
+
+BACKUP_SCENARIOS = [s for s in SCENARIOS if "backups" in sim.load_scenario(s).spec.requires]
+BACKUP_TOPOLOGIES = [t for t in TOPOLOGIES if sim.load_topology(t).spec.backups is not None]
+
+
+def test_the_catalog_compares_backup_policies() -> None:
+    assert set(BACKUP_SCENARIOS) == {
+        "drop-table",
+        "cluster-loss",
+        "region-loss-with-backups",
+        "backup-store-outage",
+    }
+    assert len(BACKUP_TOPOLOGIES) == 5
+    # The presets of the atlas carry no backup policy: their figures stay as they were.
+    assert all(sim.load_topology(t).spec.notes is None for t in BACKUP_TOPOLOGIES)
+
+
+@pytest.mark.parametrize("scenario_name", BACKUP_SCENARIOS)
+def test_backup_scenarios_need_a_backup_policy(scenario_name: str) -> None:
+    """A scenario that exercises a restore is refused, with its reason, by a topology that
+    has nothing to restore from; every policy of the catalog runs it (tests/regression)."""
+    topology = sim.load_topology("postgres-manual").spec
+    scenario = sim.load_scenario(scenario_name).spec
+    with pytest.raises(InputError, match="backup"):
         sim.run(topology, scenario, 1)

@@ -21,6 +21,7 @@ CONTRACT_KEYS = [
     "divergent_writes",
     "indeterminate",
     "failed_but_present",
+    "discarded_writes",
     "lost_tx_est",
     "rpo_s",
     "rpo_bytes",
@@ -42,8 +43,14 @@ CONTRACT_KEYS = [
     "downtime_s",
     "availability",
     "incidents",
+    "restores",
+    "restore_s",
+    "restore_fetch_s",
+    "restore_replay_s",
+    "backup_failures",
+    "unnoticed_backup_failures",
 ]
-ANOMALY_KEYS = CONTRACT_KEYS[20:27]
+ANOMALY_KEYS = CONTRACT_KEYS[21:28]
 NO_ANOMALY = {
     "split_brain": [],
     "split_brain_s": 0.0,
@@ -54,13 +61,22 @@ NO_ANOMALY = {
     "ryw_violations": 0,
 }
 
+NO_RESTORE = {
+    "restores": 0,
+    "restore_s": 0.0,
+    "restore_fetch_s": 0.0,
+    "restore_replay_s": 0.0,
+    "backup_failures": 0,
+    "unnoticed_backup_failures": 0,
+}
+
 
 def test_keys_are_exactly_the_contract(hb: HistoryBuilder) -> None:
     result = check_all(hb.build())
     assert list(result) == CONTRACT_KEYS
     assert list(METRIC_KEYS) == CONTRACT_KEYS
     assert list(NO_ANOMALY) == ANOMALY_KEYS
-    assert CONTRACT_KEYS[27:] == ["downtime_s", "availability", "incidents"]
+    assert CONTRACT_KEYS[28:31] == ["downtime_s", "availability", "incidents"]
 
 
 def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
@@ -80,6 +96,7 @@ def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
         "divergent_writes": 0,
         "indeterminate": 0,
         "failed_but_present": 0,
+        "discarded_writes": 0,
         "lost_tx_est": 0.0,
         "rpo_s": 0.0,
         "rpo_bytes": 0,
@@ -95,6 +112,7 @@ def test_no_fault_gives_all_zeros(hb: HistoryBuilder) -> None:
         "downtime_s": 0.0,
         "availability": 1.0,
         "incidents": 0,
+        **NO_RESTORE,
     }
 
 
@@ -110,6 +128,7 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
         "divergent_writes": 0,
         "indeterminate": 0,
         "failed_but_present": 0,
+        "discarded_writes": 0,
         "lost_tx_est": 0.0,
         "rpo_s": 0.0,
         "rpo_bytes": 0,
@@ -128,8 +147,9 @@ def test_clean_crash_and_failover(crash: HistoryBuilder) -> None:
         "downtime_s": 7.25,
         "availability": 1 - 7.25 / 60,
         "incidents": 1,
+        **NO_RESTORE,
     }
-    stages = [result[k] for k in CONTRACT_KEYS[14:20]]
+    stages = [result[k] for k in CONTRACT_KEYS[15:21]]
     assert sum(stages) == result["rto_s"]
 
 

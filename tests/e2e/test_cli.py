@@ -28,6 +28,7 @@ METRIC_KEYS = {
     "divergent_writes",
     "indeterminate",
     "failed_but_present",
+    "discarded_writes",
     "lost_tx_est",
     "rpo_s",
     "rpo_bytes",
@@ -49,6 +50,17 @@ METRIC_KEYS = {
     "downtime_s",
     "availability",
     "incidents",
+    "restores",
+    "restore_s",
+    "restore_fetch_s",
+    "restore_replay_s",
+    "backup_failures",
+    "unnoticed_backup_failures",
+    "cost_month_usd",
+    "compute_month_usd",
+    "storage_month_usd",
+    "backup_month_usd",
+    "transfer_month_usd",
 }
 RUN = ["run", "postgres-patroni-async", "primary-crash", "--seed", "7"]
 

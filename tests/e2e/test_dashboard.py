@@ -139,22 +139,25 @@ def test_compare_runs_and_keeps_its_results(small_catalog: Path) -> None:
     run_compare(at, ["alpha", "beta"], "short-crash", seeds=10, seed0=5)
     assert not at.exception, at.exception
     assert len(at.error) == 0
-    ecdf, box = figures(at)
+    ecdf, box, cost = figures(at)
     assert [t["name"] for t in ecdf["data"]] == ["alpha", "beta"]
     assert [t["type"] for t in box["data"]] == ["box", "box"]
+    assert [t["name"] for t in cost["data"]] == ["RTO p50", "RPO p50"]
     (table,) = at.dataframe
     assert list(table.value["topology"]) == ["alpha", "beta"]
     for column in ("rto_s p50", "rto_s p90", "rto_s p99", "rto_s max", "lost_writes mean"):
         assert column in table.value.columns
+    assert set(table.value["cost/month (USD)"]) == {"1574"}
     assert set(table.value["runs"]) == {10}
     texts = captions(at)
     assert charts.RTO_DEFINITION in texts and charts.RPO_DEFINITION in texts
+    assert charts.COST_DEFINITION in texts
     assert at.subheader[0].value == "short-crash · seeds 5–14"
     # Seeds are the same for every topology, and alpha and beta are the same file:
     assert table.value["rto_s p50"][0] == table.value["rto_s p50"][1]
     # A rerun (any widget change) keeps the results without running again.
     at.slider(key="compare_seeds").set_value(50).run()
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3
     assert at.subheader[0].value == "short-crash · seeds 5–14"
 
 
@@ -187,8 +190,57 @@ def test_compare_on_the_builtin_catalog(monkeypatch: pytest.MonkeyPatch) -> None
     run_compare(at, chosen[:1], at.selectbox(key="compare_scenario").value, seeds=10)
     assert not at.exception, at.exception
     assert len(at.error) == 0
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 3
     assert len(at.dataframe[0].value) == 1
+
+
+QUICK_LOSS = """\
+name: quick-loss
+description: Every database node is lost at 1 minute; an automation restores from backups.
+duration: 75m
+settle: 5m
+requires: [backups]
+faults:
+  - kind: crash-host
+    at: 1m
+    target: all
+"""
+
+
+@pytest.fixture
+def backup_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Two backup policies of the built-in catalog, restored by an automation (no human's
+    hour in the runs), and a cluster loss."""
+    (tmp_path / "topologies").mkdir()
+    (tmp_path / "scenarios").mkdir()
+    for name in ("postgres-backup-nightly-full", "postgres-backup-pitr"):
+        text = (catalog_root() / "topologies" / f"{name}.yaml").read_text(encoding="utf-8")
+        text = text.replace("    by: manual ", "    by: automatic ")
+        (tmp_path / "topologies" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    (tmp_path / "scenarios" / "quick-loss.yaml").write_text(QUICK_LOSS, encoding="utf-8")
+    monkeypatch.setenv("HASIM_CATALOG", str(tmp_path))
+    return tmp_path
+
+
+def test_compare_shows_backup_policies_with_their_restores_and_cost(
+    backup_catalog: Path,
+) -> None:
+    at = app()
+    policies = ["postgres-backup-nightly-full", "postgres-backup-pitr"]
+    run_compare(at, policies, "quick-loss", seeds=10)
+    assert not at.exception, at.exception
+    assert len(at.error) == 0
+    (table,) = at.dataframe
+    rows = table.value.set_index("topology")
+    assert list(rows["restores mean"]) == ["1.00", "1.00"]
+    nightly, pitr = (float(rows["rpo_s p50"][p]) for p in policies)
+    assert nightly > 3600.0 > 60.0 > pitr
+    assert float(rows["cost/month (USD)"][policies[1]]) > float(
+        rows["cost/month (USD)"][policies[0]]
+    )
+    cost = figures(at)[2]
+    assert [t["text"] for t in cost["data"]] == [policies, policies]
+    assert any("discarded_writes" in c for c in captions(at))
 
 
 # --- Timeline ----------------------------------------------------------------------------
@@ -253,3 +305,15 @@ def test_timeline_on_the_builtin_catalog(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not at.exception, at.exception
     assert len(at.error) == 0
     assert len(at.get("plotly_chart")) == 2
+
+
+def test_timeline_shows_a_restore(backup_catalog: Path) -> None:
+    at = timeline_page()
+    run_timeline(at, "postgres-backup-pitr", "quick-loss", seed=1)
+    assert not at.exception, at.exception
+    assert len(at.error) == 0
+    timeline = figures(at)[0]
+    names = {t["name"] for t in timeline["data"]}
+    assert {"failure_detected", "restore_started", "promotion_done"} <= names
+    rows = {r["metric"]: r["value"] for r in at.dataframe[0].value.to_dict("records")}
+    assert rows["restores"] == "1" and rows["cost_month_usd"] != ""

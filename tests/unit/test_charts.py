@@ -148,7 +148,9 @@ def test_timeline_traces() -> None:
     assert list(primary.base) == [0.0, 14.0]
     assert list(primary.x) == [10.0, 16.0]
     events = [t for t in fig.data if t.type == "scatter"]
-    assert [t.name for t in events] == list(charts.TIMELINE_EVENTS)
+    drawn = {e.name for e in small_history().events}
+    assert [t.name for t in events] == [n for n in charts.TIMELINE_EVENTS if n in drawn]
+    assert len(events) == 4
     assert list(events[-1].x) == [15.0, 15.5]  # both routers
     outcomes = [t for t in fig.data if t.type == "bar" and t.orientation != "h"]
     assert [t.name for t in outcomes] == ["ok", "fail", "info"] * 2  # sites a and b
@@ -182,3 +184,29 @@ def test_breakdown_bar_of_a_censored_run() -> None:
     assert fig.data[-1].x[0] == 0.0
     assert "+inf" in fig.layout.title.text
     assert "Infinity" not in fig.to_json()
+
+
+def test_summary_rows_carry_restores_and_the_bill() -> None:
+    runs = [
+        {"rto_s": 10.0, "rpo_s": 2.0, "restores": 1, "restore_s": 600.0, "cost_month_usd": 570.0},
+        {"rto_s": 30.0, "rpo_s": 4.0, "restores": 0, "restore_s": 0.0, "cost_month_usd": 570.0},
+    ]
+    (row,) = charts.summary_rows({"pitr": runs})
+    assert row["rpo_s_p50"] == 3.0 and row["restores_mean"] == 0.5
+    # The median restore is over the runs that restored.
+    assert row["restore_s_p50"] == 600.0
+    assert row["cost_month_usd"] == 570.0 and math.isnan(row["backup_month_usd"])
+
+
+def test_cost_tradeoff_draws_each_topology_and_names_the_unpriced() -> None:
+    rows = [
+        {"topology": "a", "rto_s_p50": 60.0, "rpo_s_p50": 0.0, "cost_month_usd": 500.0},
+        {"topology": "b", "rto_s_p50": INF, "rpo_s_p50": 30.0, "cost_month_usd": 900.0},
+        {"topology": "c", "rto_s_p50": 5.0, "rpo_s_p50": 1.0, "cost_month_usd": math.nan},
+    ]
+    fig = charts.cost_tradeoff(rows)
+    rto, rpo = fig.data
+    assert list(rto.x) == [500.0, 900.0] and list(rto.text) == ["a", "b"]
+    # +inf at the top edge, above every finite point; a zero RPO drawn just above 0.
+    assert rto.y[1] == 3 * 60.0 and rpo.y[0] == 0.001
+    assert "no prices: c" in fig.layout.title.text

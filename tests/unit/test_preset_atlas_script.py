@@ -89,3 +89,17 @@ def test_notes_and_description_do_not_change_the_digest(monkeypatch: pytest.Monk
     faster = edited.failover.model_copy(update={"heartbeat": 0.05})
     edited = edited.model_copy(update={"failover": faster})
     assert ATLAS.digests(name)["topology"] != before["topology"]
+
+
+def test_digests_leave_out_the_prices() -> None:
+    """Prices were added to every preset without staling the atlas: its digests leave the
+    cost block out, as they leave out the description and notes."""
+    import sim
+    from sim.runner import spec_digest
+
+    topology = sim.load_topology("postgres-manual").spec
+    assert topology.cost is not None
+    bare = topology.model_copy(update={"notes": None, "description": "", "cost": None})
+    assert ATLAS.digests("postgres-manual")["topology"] == spec_digest(bare)
+    priced = topology.model_copy(update={"notes": None, "description": ""})
+    assert spec_digest(priced) != spec_digest(bare)

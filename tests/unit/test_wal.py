@@ -124,3 +124,28 @@ def test_a_backlog_below_the_clock_resolution_counts_as_drained() -> None:
     start = curve.piece(t0)[0]
     queue = FluidQueue(curve, 1e9, t0, math.nextafter(start, 0.0))  # type: ignore[arg-type]
     assert queue.value(t0 + 0.1) == pytest.approx(curve.value(t0 + 0.1), abs=1e-3)
+
+
+def test_a_delayed_standby_applies_what_it_received_an_hour_before() -> None:
+    log = _log([])
+    standby = StandbyLog(1, 0.0, 0.0, 150e6, apply_delay=3600.0)
+    standby.attach(WalStream(log, 0.0, 0.0, 125e6, 0.001, 0.001), 1, 0.0)
+    assert standby.received(5000.0) == pytest.approx(4e6 * (5000.0 - 0.001))
+    assert standby.applied(1000.0) == 0.0
+    assert standby.applied(5000.0) == pytest.approx(4e6 * (5000.0 - 3600.0 - 0.001))
+    # Stopped by hand: replay holds, reception goes on.
+    standby.pause_replay(5000.0)
+    assert standby.applied(9000.0) == pytest.approx(4e6 * (5000.0 - 3600.0 - 0.001))
+    assert standby.received(9000.0) == pytest.approx(4e6 * (9000.0 - 0.001))
+
+
+def test_a_delayed_standby_cut_off_still_waits_out_its_delay() -> None:
+    """When its stream ends, what it received is applied as it comes of age, not at once."""
+    log = _log([])
+    standby = StandbyLog(1, 0.0, 0.0, 150e6, apply_delay=600.0)
+    standby.attach(WalStream(log, 0.0, 0.0, 125e6, 0.001, 0.001), 1, 0.0)
+    kept = standby.received(1000.0)
+    standby.detach(1000.0, kept)
+    assert standby.applied(1000.0) == pytest.approx(4e6 * (400.0 - 0.001))
+    assert standby.applied(1300.0) == pytest.approx(4e6 * (700.0 - 0.001))
+    assert standby.applied(5000.0) == pytest.approx(kept)

@@ -25,6 +25,7 @@ from sim.spec.failover import Manual
 
 if TYPE_CHECKING:
     from sim.cluster.core import Cluster
+    from sim.cluster.node import DbNode
 
 
 class ManualFamily(Controller):
@@ -107,10 +108,17 @@ class ManualFamily(Controller):
             self.c.event("restart_in_place", old.name)
             yield self.c.env.process(old.start(as_primary=True))
             return
+        if self.c.restoring:
+            self.c.event("stand_down", self.primary, "a restore owns the cluster")
+            return
         candidates = [
             n
             for n in (self.c.nodes[m] for m in self.managed())
-            if n.name != old.name and n.role == "replica" and n.serving and n.busy is None
+            if n.name != old.name
+            and n.role == "replica"
+            and n.serving
+            and n.busy is None
+            and n.name not in self.c.delayed
         ]
         if not candidates:
             self.c.event("no_candidate", old.name)
@@ -158,6 +166,10 @@ class ManualFamily(Controller):
             self.c.env.process(self._rebuild())
 
     # --- Controller ----------------------------------------------------------------------
+
+    def adopt(self, node: DbNode) -> None:
+        self.primary = node.name
+        super().adopt(node)
 
     def reports_primary(self, node: str, prober: str) -> bool | None:
         # No agent: a role check can only ask the database whether it is in recovery.

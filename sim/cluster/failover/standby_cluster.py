@@ -199,6 +199,9 @@ class StandbyClusterController(Controller):
             return self.promoted
         return self.main.primary_seen_from(client)  # type: ignore[attr-defined,no-any-return]
 
+    def adopt(self, node: DbNode) -> None:
+        self.main.adopt(node)
+
     def host_powered(self, host: str, up: bool) -> None:
         if host not in self.c.dr_nodes:
             self.main.host_powered(host, up)
