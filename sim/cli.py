@@ -599,7 +599,7 @@ def sweep_figures(grid: list[Any], runs: list[list[dict[str, Any]]]) -> dict[str
                 k: {s: asdict(e) for s, e in describe(xs).items()} for k, xs in cols.items()
             },
         }
-        if v.scenario.failures:
+        if v.scenario.recurring:
             entry["per_year"] = asdict(annual(rows, v.scenario.duration))
         if v is not grid[0]:
             diffs = {}
@@ -946,7 +946,7 @@ def summary(result: RunResult) -> str:
         )
     )
     scenario = result.scenario
-    if scenario.failures:
+    if scenario.recurring:
         from sim.annual import YEAR_S, nines
 
         per_year = YEAR_S / scenario.duration

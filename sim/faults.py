@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
-from sim.failure_profiles import components
+from sim.failure_profiles import components, named_hosts
 from sim.fastforward import FULL_DETAIL_LIMIT_S, unsupported
 from sim.spec import Scenario, Topology
 from sim.spec.failover import Lease
@@ -61,8 +61,14 @@ def check_targets(topology: Topology, scenario: Scenario, lines: LineMap | None)
         except ValueError as exc:
             problem, _, fix = str(exc).partition(": ")
             fail(("failures", i, "targets"), problem, fix)
+    for i, window in enumerate(scenario.maintenance):
+        try:
+            named_hosts(topology, window.targets)
+        except ValueError as exc:
+            problem, _, fix = str(exc).partition(": ")
+            fail(("maintenance", i, "targets"), problem, fix)
     reason = unsupported(topology)
-    if scenario.failures and scenario.duration > FULL_DETAIL_LIMIT_S and reason is not None:
+    if scenario.recurring and scenario.duration > FULL_DETAIL_LIMIT_S and reason is not None:
         fail(
             ("duration",),
             f"{format_duration(scenario.duration)} of random failures needs fast-forward, "

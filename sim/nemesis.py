@@ -154,6 +154,8 @@ class Nemesis:
         else:
             for host in targets:
                 self.c.power_off(host)
+                if isinstance(fault, CrashHost) and fault.lose_disk and host in self.c.nodes:
+                    self.c.nodes[host].wipe()
             if isinstance(fault, CrashHost) and fault.restart_fraction < 1.0:
                 picked = pick(targets, round(fault.restart_fraction * len(targets)), self.rng)
                 some = sorted(picked, key=self.c.order)

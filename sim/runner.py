@@ -150,7 +150,7 @@ def _simulate(
 ) -> tuple[History, int]:
     c, workload, nemesis = build(topology, scenario, seed)
     windows: WindowDriver | None = None
-    if c.scenario.failures:
+    if c.scenario.recurring:
         windows = WindowDriver(c, workload, nemesis, full)
         windows.run(scenario.duration)
     else:

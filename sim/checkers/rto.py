@@ -82,8 +82,10 @@ def worst_incident_rto_s(
     attempts: Sequence[Attempt], starts: Sequence[float], stable_s: float, t_end: float
 ) -> float:
     """One site's worst RTO over several incidents (random failure profiles): each incident
-    is judged as `site_rto_s` judges the only one, from its own fault, on the bad ops it
-    began (invoked before the next incident starts; its recovery may come later)."""
+    is judged as `site_rto_s` judges the only one, from its own fault, on the bad ops that
+    failed while it was the latest (ended by the next incident's start; its recovery may
+    come later). A request in flight when the next fault strikes fails because of that
+    fault, not of the incident before it, which may have recovered long ago."""
     by_invoke = sorted(attempts)
     invokes = [a[0] for a in by_invoke]
     bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
@@ -98,7 +100,7 @@ def worst_incident_rto_s(
         for ti, tc in bad[bisect_left(bad_invokes, t_fault - longest) :]:
             if ti >= t_next:
                 break
-            if tc > t_fault:
+            if t_fault < tc <= t_next:
                 t_bad = max(t_fault, ti)
                 break
         if t_bad is None:

@@ -39,6 +39,8 @@ class DbNode:
         self.upstream: str | None = None
         # A rewind or re-clone under way: when it ends, and the node it rejoins.
         self.rejoining: tuple[float, DbNode] | None = None
+        # Its disk was lost: it holds nothing until a re-clone.
+        self.wiped = False
         self.log: PrimaryLog | None = None
         self.standby: StandbyLog | None = None
         if primary:
@@ -242,6 +244,20 @@ class DbNode:
         self.become_standby(t, None)
         self.c.changed()
 
+    def wipe(self) -> None:
+        """The disk is lost with the data on it (the host is down): once back, the node
+        holds nothing, and only a re-clone from a running node gives it data again."""
+        self.c.event("disk_lost", self.name)
+        self.wiped = True
+        self.log = None
+        self.standby = self.empty_log(self.c.env.now)
+
+    @property
+    def rejoin_method(self) -> str:
+        """How the node rejoins: by the topology's rule, or by a re-clone when its data is
+        gone (there is nothing to rewind)."""
+        return "reclone" if self.wiped else self.spec.rejoin
+
     def rejoin(self, target: DbNode) -> Steps:
         """Rejoin the lineage of `target`: rewind to where the histories part (discarding this
         node's own later WAL) or re-clone, then follow it."""
@@ -251,7 +267,7 @@ class DbNode:
                 self._stop_now(self.c.env.now, keep_flushed=False)
             self._record_role("stopped")
         self.process = "stopped"
-        method = self.spec.rejoin
+        method = self.rejoin_method
         self.busy = "rewinding" if method == "rewind" else "cloning"
         self._record_role("rejoining")
         wait = self.spec.rewind if method == "rewind" else self.spec.size / self.spec.clone_rate
@@ -274,7 +290,8 @@ class DbNode:
             return
         target = self.rejoining[1]
         self.rejoining = None
-        method = self.spec.rejoin
+        method = self.rejoin_method
+        self.wiped = False
         t = self.c.env.now
         if method == "rewind":
             position = self.c.lineages.common_position(self.lineage, target.lineage)
@@ -319,6 +336,9 @@ class DbNode:
         return self.lineage
 
     def needs_rejoin(self, target: DbNode) -> bool:
-        """Whether following `target` requires discarding WAL first (diverged lineage)."""
+        """Whether following `target` requires discarding WAL first (diverged lineage), or
+        a re-clone (the disk was lost)."""
+        if self.wiped:
+            return True
         t = self.c.env.now
         return not self.c.lineages.can_follow(self.lineage, self.position(t), target.lineage)

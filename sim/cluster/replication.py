@@ -105,6 +105,11 @@ class Replication:
         if not self._reaches_upstream(node):
             return False
         up = self.c.nodes[node.upstream or ""]
+        if node.wiped:
+            # An empty standby cannot stream; it re-clones from the primary it is set to
+            # follow, as a Redis replica resyncs in full and a MongoDB member syncs anew.
+            self.c.env.process(node.rejoin(up))
+            return False
         if node.needs_rejoin(up):
             self.c.event("timeline_diverged", node.name, f"cannot follow {up.name}")
             return False

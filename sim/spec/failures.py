@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
 from sim.spec.base import Exponential, LogNormal, Spec
 from sim.units import Duration
@@ -50,22 +50,25 @@ LifeDist = Annotated[
     ),
 ]
 
-Component = Literal["host", "zone", "region", "consensus-member", "link"]
+Component = Literal["host", "disk", "zone", "region", "consensus-member", "link"]
 
 
 class RandomFailures(Spec):
     """One class of component that fails at random: each one fails after a time-to-failure
     draw, is repaired after a time-to-repair draw, and so on until the scenario ends. A
-    failed host is powered off and boots again once repaired; a zone or region loses power
-    with all its hosts; a consensus member crashes; a link cuts two zones apart."""
+    failed host is powered off and boots again once repaired; a failed disk takes its db
+    host out until the disk is replaced, and the database comes back empty (it re-clones);
+    a zone or region loses power with all its hosts; a consensus member crashes; a link cuts
+    two zones apart."""
 
     component: Component
     targets: list[Annotated[str, Field(min_length=1)]] = Field(
         default_factory=list,
         description="which ones: host names or host kinds (db, dcs, proxy, observer, backup: "
-        "a backup store's own availability) for host; "
+        "a backup store's own availability) for host; db host names for disk; "
         "zone or region names; store member hosts; zone pairs written 'a|b' for link. Empty: "
-        "every db host, every zone, every region, every store member, every pair of zones",
+        "every db host (host, disk), every zone, every region, every store member, every "
+        "pair of zones",
     )
     ttf: LifeDist = Field(description="time to failure, from the start or the last repair")
     ttr: LifeDist = Field(description="time to repair")
@@ -87,3 +90,28 @@ class Windows(Spec):
         description="quiet means nothing changed for this long, nothing is in progress, and "
         "every client has done well for the scenario's `stable` time",
     )
+
+
+class Maintenance(Spec):
+    """Planned maintenance (OS patching, a minor-version upgrade): every `every` from
+    `start`, the hosts are rebooted one after another, `stagger` apart, each down for
+    `duration`. The failover family is not told beforehand: a primary's reboot costs what its
+    crash would (a switchover first is not modelled), which is what a maintenance window
+    without a runbook step for the primary delivers."""
+
+    targets: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="host names or host kinds (db, dcs, proxy, observer); empty: every db host",
+    )
+    every: Duration = Field(description="the cadence of the windows")
+    start: Duration = Field(
+        default="0s", validate_default=True, description="when the first window opens"
+    )
+    duration: Duration = Field(description="how long each host is down (reboot included)")
+    stagger: Duration = Field(description="from one host's reboot to the next one's")
+
+    @model_validator(mode="after")
+    def _fits(self) -> Maintenance:
+        if self.every <= 0.0:
+            raise ValueError("`every` must be longer than zero: give the windows' cadence")
+        return self

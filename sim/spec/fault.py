@@ -64,6 +64,11 @@ class CrashHost(Spec):
         "after `restart_after`; the rest stay down until the final heal (an AZ power "
         "interruption: some instances come back, others are lost with their disks)",
     )
+    lose_disk: bool = Field(
+        default=False,
+        description="the hosts' disks are lost: each database host comes back empty and "
+        "re-clones its data from the primary (size / clone_rate) before it serves",
+    )
 
 
 class CrashDb(Spec):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from sim.spec.base import Name, Spec
-from sim.spec.failures import RandomFailures, Windows
+from sim.spec.failures import Maintenance, RandomFailures, Windows
 from sim.spec.fault import Fault
 from sim.units import Duration
 
@@ -60,6 +60,10 @@ class Scenario(Spec):
         default_factory=list,
         description="random failure profiles, drawn per seed over the whole duration",
     )
+    maintenance: list[Maintenance] = Field(
+        default_factory=list,
+        description="planned maintenance windows: hosts rebooted on a schedule",
+    )
     windows: Windows = Field(
         default_factory=Windows,
         description="incident windows and fast-forward of the quiet time between them "
@@ -73,12 +77,18 @@ class Scenario(Spec):
         "backup policy to restore from); a topology without it is refused with the reason",
     )
 
+    @property
+    def recurring(self) -> bool:
+        """Whether faults recur over the duration (failure profiles or maintenance windows):
+        a run of incidents cut into windows, with figures per year."""
+        return bool(self.failures or self.maintenance)
+
     @model_validator(mode="after")
     def _within(self) -> Scenario:
-        if not self.faults and not self.failures:
+        if not self.faults and not self.recurring:
             raise ValueError(
-                "a scenario needs `faults` (a timeline) or `failures` (random failure "
-                "profiles): add one"
+                "a scenario needs `faults` (a timeline), `failures` (random failure "
+                "profiles) or `maintenance` (planned windows): add one"
             )
         for fault in self.faults:
             if fault.at >= self.duration:

@@ -33,6 +33,13 @@ def test_an_incident_that_hurt_nobody_counts_zero() -> None:
     assert worst_incident_rto_s(writes, [5.0, 39.0], STABLE, END) == pytest.approx(4.1)
 
 
+def test_a_request_in_flight_when_the_next_fault_strikes_belongs_to_that_fault() -> None:
+    # The write invoked at 39.95 times out at 44.95, after the fault at 40 took its primary:
+    # it says nothing of the fault at 5, which hurt nobody (a replica a month earlier, say).
+    writes = [*_writes([(40.0, 43.0)]), (39.95, 44.95, False)]
+    assert worst_incident_rto_s(writes, [5.0, 40.0], STABLE, END) == pytest.approx(3.1)
+
+
 def test_an_incident_that_never_recovers_is_censored() -> None:
     writes = _writes([(50.0, 60.0)])
     assert math.isinf(worst_incident_rto_s(writes, [5.0, 49.0], STABLE, END))

@@ -8,7 +8,9 @@ from itertools import pairwise
 import pytest
 
 import sim
-from sim.failure_profiles import components, timeline
+from sim.errors import InputError
+from sim.failure_profiles import components, maintenance_timeline, timeline, with_random_failures
+from sim.faults import check_targets
 from sim.rng import Stream
 from sim.sampling import sample
 from sim.spec import Scenario
@@ -83,3 +85,63 @@ def test_weibull_draws_have_the_weibull_mean() -> None:
     draws = [sample(dist, stream) for _ in range(20000)]
     mean = 36000.0 * math.gamma(1.5)
     assert sum(draws) / len(draws) == pytest.approx(mean, rel=0.02)
+
+
+DISKS = """
+name: disks
+description: db disks fail and are replaced; hosts are patched weekly
+duration: 30d
+settle: 3m
+failures:
+  - component: disk
+    ttf: {mean: 5d}
+    ttr: {median: 4h, p99: 1d}
+maintenance:
+  - {every: 7d, start: 2d, duration: 10m, stagger: 30m}
+"""
+
+
+def test_a_disk_failure_is_a_host_out_until_replaced_that_comes_back_empty() -> None:
+    faults = timeline(PATRONI, scenario_text_to_spec(DISKS), 4)
+    assert faults and all(f.kind == "crash-host" and f.lose_disk for f in faults)
+    assert {f.target for f in faults} <= set(PATRONI.hosts_of("db"))
+    # Host profiles never lose a disk.
+    assert not any(f.lose_disk for f in timeline(PATRONI, scenario_text_to_spec(HOSTS), 4))
+
+
+def test_maintenance_reboots_each_host_in_turn_on_its_cadence() -> None:
+    scenario = scenario_text_to_spec(DISKS)
+    planned = maintenance_timeline(PATRONI, scenario)
+    db = PATRONI.hosts_of("db")
+    day = 86400.0
+    # Windows open on days 2, 9, 16, 23 and 30 (< 30 d: not the last); each reboots the three
+    # db hosts 30 min apart, each down for 10 min.
+    expected = [(2 * day + w * 7 * day + j * 1800.0, h) for w in range(4) for j, h in enumerate(db)]
+    assert [(f.at, f.target) for f in planned] == expected
+    assert all(f.restart_after == 600.0 and not f.lose_disk for f in planned)
+    # They are the same for every seed, and come on top of the drawn failures.
+    drawn = with_random_failures(PATRONI, scenario, 1).faults
+    assert len(drawn) == len(timeline(PATRONI, scenario, 1)) + len(planned)
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        (
+            "failures:\n  - {component: disk, targets: [etcd1], "
+            "ttf: {mean: 5d}, ttr: {mean: 1h}}\n",
+            "'etcd1' is not a db host",
+        ),
+        (
+            "maintenance:\n  - {targets: [pg9], every: 7d, duration: 10m, stagger: 30m}\n",
+            "no host or host kind 'pg9'",
+        ),
+    ],
+)
+def test_a_disk_or_maintenance_target_that_does_not_exist_is_refused(
+    block: str, message: str
+) -> None:
+    text = "name: s\ndescription: d\nduration: 30d\nsettle: 3m\n" + block
+    with pytest.raises(InputError) as err:
+        check_targets(PATRONI, scenario_text_to_spec(text), None)
+    assert message in str(err.value)

@@ -225,6 +225,10 @@ class ConsensusFamily(Controller):
         return [m for m in self.members if m != name]
 
     def may_stand(self, name: str) -> bool:
+        # A member whose disk was lost holds no log to lead with until it has re-cloned.
+        node = self.c.nodes.get(name)
+        if node is not None and node.wiped:
+            return False
         return not self.spec.priority or name in self.spec.priority
 
     # --- messaging -------------------------------------------------------------------------

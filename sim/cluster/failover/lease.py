@@ -322,6 +322,10 @@ class LeaseAgent:
         if sync_mode and view.sync is not None and self.name not in view.sync:
             self.c.event("not_sync_standby", self.name)
             return False
+        if node.wiped:
+            # An empty data directory: Patroni waits to clone it from a leader.
+            self.c.event("candidate_empty", self.name)
+            return False
         mine = node.position(now)
         if view.status is not None:
             lag = view.status[1] - mine

@@ -118,6 +118,7 @@ class ManualFamily(Controller):
             and n.role == "replica"
             and n.serving
             and n.busy is None
+            and not n.wiped
             and n.name not in self.c.delayed
         ]
         if not candidates:

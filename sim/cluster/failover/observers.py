@@ -176,7 +176,9 @@ class ObserversFamily(Controller):
 
     def _fix_strays(self, obs: Observer) -> None:
         """A node still acting as primary that is not the configured one becomes a replica
-        of the configured primary (REPLICAOF); so does a primary that fenced itself."""
+        of the configured primary (REPLICAOF); so does a primary that fenced itself, and a
+        replica that follows a node that is no primary (it was re-cloning from the old
+        primary while the others were repointed)."""
         target = self.c.nodes[obs.primary]
         if not target.writable:
             return
@@ -190,6 +192,15 @@ class ObserversFamily(Controller):
                 self.repoint(node, target)
             elif name in self._fenced and node.role == "replica" and node.busy is None:
                 self._fenced.discard(name)
+                self.c.event("reconfigured", name, f"replica of {target.name}")
+                self.repoint(node, target)
+            elif (
+                node.role == "replica"
+                and node.serving
+                and node.busy is None
+                and node.upstream not in (None, target.name)
+                and not self.c.nodes[node.upstream].writable
+            ):
                 self.c.event("reconfigured", name, f"replica of {target.name}")
                 self.repoint(node, target)
 

@@ -126,6 +126,7 @@ class StandbyClusterController(Controller):
             if self.c.nodes[n].role == "replica"
             and self.c.nodes[n].serving
             and self.c.nodes[n].busy is None
+            and not self.c.nodes[n].wiped
         ]
         if not candidates:
             self.c.event("no_candidate", self.nodes[0], "no standby cluster node can take over")
