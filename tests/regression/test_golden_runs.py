@@ -1,53 +1,11 @@
-"""Pinned runs: one seed of every catalog pair (every topology against every scenario it can
-run: the catalog's smoke test as well), compared with its golden file (metrics and
-history digest). A change to the model that moves them must be deliberate: refresh with
-`pytest tests/regression --update-golden` and say why in the commit."""
+"""Pinned single-incident runs of every catalog pair (see golden_runs.py)."""
 
 from __future__ import annotations
 
-import json
-import math
-from pathlib import Path
-from typing import Any
-
 import pytest
-
-import sim
-from sim.errors import InputError
-
-GOLDEN = Path(__file__).parent / "golden"
-PAIRS = [(t, s) for t in sim.names("topologies") for s in sim.names("scenarios")]
+from golden_runs import check_golden, pairs
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, float):
-        return "inf" if math.isinf(value) else round(value, 6)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in sorted(value.items())}
-    return value
-
-
-@pytest.mark.parametrize(("topology", "scenario"), PAIRS)
+@pytest.mark.parametrize(("topology", "scenario"), pairs(year_long=False))
 def test_golden_run(topology: str, scenario: str, request: pytest.FixtureRequest) -> None:
-    try:
-        result = sim.run(sim.load_topology(topology).spec, sim.load_scenario(scenario).spec, 1)
-    except InputError:
-        pytest.skip("this scenario needs what the topology lacks")
-    m = result.metrics
-    # The smoke checks of every catalog pair, which this one run per pair also serves.
-    assert m["rto_s"] >= 0 and not math.isnan(m["rto_s"])
-    assert m["lost_writes"] >= 0 and m["failovers"] >= 0
-    assert len(result.history.ops) > 1000
-    assert result.history.final is not None
-    observed = {
-        "metrics": _plain(result.metrics),
-        "history_digest": result.history.digest(),
-    }
-    path = GOLDEN / f"{topology}__{scenario}.json"
-    if request.config.getoption("--update-golden") or not path.exists():
-        path.write_text(json.dumps(observed, indent=1, sort_keys=True) + "\n")
-        if not request.config.getoption("--update-golden"):
-            pytest.fail(f"{path.name} was missing and has been written: commit it")
-    expected = json.loads(path.read_text())
-    assert observed["metrics"] == expected["metrics"]
-    assert observed["history_digest"] == expected["history_digest"]
+    check_golden(topology, scenario, request)
