@@ -12,18 +12,14 @@ Target: a 10-minute incident run in under 0.2 s of wall time.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
+from baseline import BASELINE, run_baseline, workload_line
+
 import sim
 from sim.runner import simulate
-
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT.parent / "shared" / "baselines" / "naive_failover.py"
 
 
 def main() -> None:
@@ -36,15 +32,9 @@ def main() -> None:
 
     topology = sim.load_topology(args.topology).spec
     scenario = sim.load_scenario(args.scenario).spec
-    clients = topology.workload.clients
-    probes = sum(c.writes + c.reads for c in clients)
     span = scenario.duration + scenario.settle
     print(f"hasim {args.topology} x {args.scenario}: {span / 60:g} simulated minutes per run")
-    print(
-        f"  workload (preset defaults): {len(clients)} clients, "
-        f"{sum(c.writes for c in clients):g} probe writes/s + {sum(c.reads for c in clients):g} "
-        f"probe reads/s ({probes:g} ops/s), {topology.workload.transactions:g} tx/s as positions"
-    )
+    print(workload_line(topology))
     sim.run(topology, scenario, 0)  # warm-up: imports, caches
     sim_walls, run_walls, events = [], [], []
     for seed in range(1, args.runs + 1):
@@ -71,19 +61,7 @@ def main() -> None:
         print(f"baseline: {args.baseline} not found; skipped")
         return
     rate = topology.workload.transactions
-    cmd = [
-        sys.executable,
-        str(args.baseline),
-        "--hours",
-        f"{span / 3600:.6f}",
-        "--rate",
-        f"{rate:g}",
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"wall = ([0-9.]+) s; heap events = ([0-9,]+)", out)
-    assert match, out
-    base_wall = float(match[1])
-    base_events = int(match[2].replace(",", ""))
+    base_wall, base_events = run_baseline(args.baseline, span / 3600, rate)
     print(f"baseline {args.baseline.name}: same span, {rate:g} writes/s each a simpy event")
     speed = base_events / base_wall
     print(f"  wall {base_wall:.3f} s, {base_events:,} events ({speed:,.0f} events/s)")

@@ -15,19 +15,15 @@ time with fast-forward.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import sim
-from sim.runner import run
+from baseline import BASELINE, run_baseline, workload_line
 
-ROOT = Path(__file__).resolve().parent.parent
-BASELINE = ROOT.parent / "shared" / "baselines" / "naive_failover.py"
-YEAR_S = 365 * 86400.0
+import sim
+from sim.annual import YEAR_S
+from sim.runner import run
 
 
 def main() -> None:
@@ -42,15 +38,9 @@ def main() -> None:
 
     topology = sim.load_topology(args.topology).spec
     scenario = sim.load_scenario(args.scenario).spec
-    clients = topology.workload.clients
     db = len(topology.hosts_of("db"))
     print(f"hasim {args.topology} ({db} db hosts) x {args.scenario}")
-    print(
-        f"  workload (preset defaults): {len(clients)} clients, "
-        f"{sum(c.writes for c in clients):g} probe writes/s + "
-        f"{sum(c.reads for c in clients):g} probe reads/s, "
-        f"{topology.workload.transactions:g} tx/s as positions"
-    )
+    print(workload_line(topology))
     years = scenario.duration / YEAR_S
     walls, events, incidents, down = [], [], [], []
     for seed in range(1, args.runs + 1):
@@ -84,18 +74,7 @@ def main() -> None:
         print(f"baseline: {args.baseline} not found; skipped")
         return
     rate = topology.workload.transactions
-    cmd = [
-        sys.executable,
-        str(args.baseline),
-        "--hours",
-        f"{args.baseline_hours:g}",
-        "--rate",
-        f"{rate:g}",
-    ]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    match = re.search(r"wall = ([0-9.]+) s", out)
-    assert match, out
-    base_wall = float(match[1])
+    base_wall, _ = run_baseline(args.baseline, args.baseline_hours, rate)
     base_rate = args.baseline_hours * 3600 / YEAR_S / base_wall
     print(
         f"baseline {args.baseline.name}: {args.baseline_hours:g} simulated h at {rate:g} "

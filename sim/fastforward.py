@@ -11,7 +11,7 @@ windows can be skipped whenever the cluster is quiet (nothing in progress, nothi
 for `quiet`, every client served for the stability time): what the window after it records
 is then exactly what a full simulation of the quiet time would record. Skipping is the
 default; `full=True` simulates every heartbeat and probe of the quiet time instead, which
-tests/property/test_fast_forward.py compares window by window.
+tests/property/test_fast_forward_*.py compare window by window.
 """
 
 from __future__ import annotations

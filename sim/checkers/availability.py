@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
 
 from sim.checkers.incident import fault_start
-from sim.checkers.rto import Attempt
+from sim.checkers.rto import Attempt, Recoveries
 from sim.history import History
 
 Interval = tuple[float, float]
@@ -25,10 +24,8 @@ def down_intervals(attempts: Sequence[Attempt], stable_s: float, t_end: float) -
     """One site's down intervals, in time order."""
     if not attempts:
         return []
-    by_invoke = sorted(attempts)
-    invokes = [a[0] for a in by_invoke]
-    bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
-    goods = sorted(tc for _, tc, good in by_invoke if good)
+    recoveries = Recoveries(attempts, stable_s, t_end)
+    by_invoke, invokes = recoveries.by_invoke, recoveries.invokes
     last_done = min(t_end, max(tc for _, tc, _ in by_invoke))
     out: list[Interval] = []
     i = 0
@@ -37,15 +34,7 @@ def down_intervals(attempts: Sequence[Attempt], stable_s: float, t_end: float) -
             i += 1
             continue
         start = by_invoke[i][0]
-        end = None
-        for tc in goods[bisect_right(goods, start) :]:
-            until = tc + stable_s
-            if until > t_end:
-                break
-            a, b = bisect_right(invokes, tc), bisect_right(invokes, until)
-            if b > a and bad_before[b] == bad_before[a]:
-                end = tc
-                break
+        end = recoveries.at_or_after(start)
         if end is None:
             out.append((start, max(start, last_done)))
             break

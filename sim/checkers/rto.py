@@ -55,27 +55,40 @@ def site_attempts(
     return kinds
 
 
+class Recoveries:
+    """One site's ops, indexed to tell when it recovered: the first good completion at or
+    after a time that is followed by a `stable_s` window, ending by `t_end`, in which ops were
+    invoked and all were good. The RTO, every incident's, and the availability's down
+    intervals all end by this one rule."""
+
+    def __init__(self, attempts: Sequence[Attempt], stable_s: float, t_end: float) -> None:
+        self.by_invoke = sorted(attempts)
+        self.invokes = [a[0] for a in self.by_invoke]
+        # bad_before[i]: bad ops among the first i by invocation, so a window's bad count is
+        # a difference and each candidate costs two bisects.
+        self.bad_before = list(accumulate((not a[2] for a in self.by_invoke), initial=0))
+        self.goods = sorted(tc for _, tc, good in self.by_invoke if good)
+        self.stable_s = stable_s
+        self.t_end = t_end
+
+    def at_or_after(self, t: float) -> float | None:
+        """When the site recovered from a bad op at `t`; None if it had not by `t_end`."""
+        invokes, bad_before = self.invokes, self.bad_before
+        for tc in self.goods[bisect_left(self.goods, t) :]:
+            until = tc + self.stable_s
+            if until > self.t_end:
+                return None
+            i, j = bisect_right(invokes, tc), bisect_right(invokes, until)
+            if j > i and bad_before[j] == bad_before[i]:
+                return tc
+        return None
+
+
 def site_rto_s(attempts: Sequence[Attempt], t_fault: float, stable_s: float, t_end: float) -> float:
     """One site's RTO: 0 if no op completing after `t_fault` was bad; else from `t_fault` to the
     first good completion after the first bad invocation that is followed by a `stable_s`
     window, ending by `t_end`, in which ops were invoked and all were good; inf if none is."""
-    t_bad = min((ti for ti, tc, good in attempts if not good and tc > t_fault), default=None)
-    if t_bad is None:
-        return 0.0
-    t_bad = max(t_fault, t_bad)
-    by_invoke = sorted(attempts)
-    invokes = [a[0] for a in by_invoke]
-    # bad_before[i]: bad ops among the first i by invocation, so a window's bad count is a
-    # difference and each candidate costs two bisects.
-    bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
-    for tc in sorted(tc for _, tc, good in attempts if good and tc >= t_bad):
-        until = tc + stable_s
-        if until > t_end:
-            break
-        i, j = bisect_right(invokes, tc), bisect_right(invokes, until)
-        if j > i and bad_before[j] == bad_before[i]:
-            return tc - t_fault
-    return INF
+    return worst_incident_rto_s(attempts, [t_fault], stable_s, t_end)
 
 
 def worst_incident_rto_s(
@@ -85,12 +98,10 @@ def worst_incident_rto_s(
     is judged as `site_rto_s` judges the only one, from its own fault, on the bad ops that
     failed while it was the latest (ended by the next incident's start; its recovery may
     come later). A request in flight when the next fault strikes fails because of that
-    fault, not of the incident before it, which may have recovered long ago."""
-    by_invoke = sorted(attempts)
-    invokes = [a[0] for a in by_invoke]
-    bad_before = list(accumulate((not a[2] for a in by_invoke), initial=0))
-    goods = sorted(tc for _, tc, good in by_invoke if good)
-    bad = [(ti, tc) for ti, tc, good in by_invoke if not good]
+    fault, not of the incident before it, which may have recovered long ago. 0 without any
+    incident."""
+    recoveries = Recoveries(attempts, stable_s, t_end)
+    bad = [(ti, tc) for ti, tc, good in recoveries.by_invoke if not good]
     bad_invokes = [ti for ti, _ in bad]
     longest = max((tc - ti for ti, tc in bad), default=0.0)
     worst = 0.0
@@ -105,18 +116,10 @@ def worst_incident_rto_s(
                 break
         if t_bad is None:
             continue
-        rto = INF
-        for tc in goods[bisect_left(goods, t_bad) :]:
-            until = tc + stable_s
-            if until > t_end:
-                break
-            a, b = bisect_right(invokes, tc), bisect_right(invokes, until)
-            if b > a and bad_before[b] == bad_before[a]:
-                rto = tc - t_fault
-                break
-        worst = max(worst, rto)
-        if worst == INF:
-            break
+        recovered = recoveries.at_or_after(t_bad)
+        if recovered is None:
+            return INF
+        worst = max(worst, recovered - t_fault)
     return worst
 
 
@@ -151,7 +154,6 @@ def site_rtos(
     `kinds`: `fault_attempts` when the caller has them already."""
     if tree is None:
         tree = LineageTree(history)
-    t_fault = fault_start(history)
     kinds = {f: dict(sites) for f, sites in (kinds or fault_attempts(history, tree)).items()}
     for site in dark_sites(history):
         for sites in kinds.values():
@@ -159,16 +161,8 @@ def site_rtos(
     stable_s = float(history.meta["stable_s"])
     t_end = float(history.meta["t_observe_end"])
     starts = incident_starts(history)
-    if len(starts) > 1:
-        return {
-            f: {s: worst_incident_rto_s(sites[s], starts, stable_s, t_end) for s in sorted(sites)}
-            for f, sites in kinds.items()
-        }
     return {
-        f: {
-            s: 0.0 if t_fault is None else site_rto_s(sites[s], t_fault, stable_s, t_end)
-            for s in sorted(sites)
-        }
+        f: {s: worst_incident_rto_s(sites[s], starts, stable_s, t_end) for s in sorted(sites)}
         for f, sites in kinds.items()
     }
 

@@ -68,6 +68,12 @@ class DbNode:
         return self.c.net.up[self.name] and self.serving and not self.frozen
 
     @property
+    def promotable(self) -> bool:
+        """A running standby with nothing under way that holds data of its own: what a
+        failover may promote (one whose disk was lost must re-clone first)."""
+        return self.role == "replica" and self.serving and self.busy is None and not self.wiped
+
+    @property
     def writable(self) -> bool:
         """Accepting and acknowledging writes: a running (or still stopping) primary."""
         return self.role == "primary" and self.serving

@@ -29,6 +29,7 @@ faults:
         ("postgres-patroni-async", "replica"),
         ("postgres-patroni-async", "primary"),
         ("etcd-raft-3", "primary"),
+        ("redis-sentinel", "primary"),
         ("postgres-manual", "primary"),
     ],
 )

@@ -114,12 +114,7 @@ class ManualFamily(Controller):
         candidates = [
             n
             for n in (self.c.nodes[m] for m in self.managed())
-            if n.name != old.name
-            and n.role == "replica"
-            and n.serving
-            and n.busy is None
-            and not n.wiped
-            and n.name not in self.c.delayed
+            if n.name != old.name and n.promotable and n.name not in self.c.delayed
         ]
         if not candidates:
             self.c.event("no_candidate", old.name)

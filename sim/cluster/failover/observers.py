@@ -177,8 +177,9 @@ class ObserversFamily(Controller):
     def _fix_strays(self, obs: Observer) -> None:
         """A node still acting as primary that is not the configured one becomes a replica
         of the configured primary (REPLICAOF); so does a primary that fenced itself, and a
-        replica that follows a node that is no primary (it was re-cloning from the old
-        primary while the others were repointed)."""
+        replica that follows nobody or a node that is no primary (it was re-cloning from the
+        old primary while the others were repointed, or came back empty after losing its
+        disk)."""
         target = self.c.nodes[obs.primary]
         if not target.writable:
             return
@@ -198,8 +199,8 @@ class ObserversFamily(Controller):
                 node.role == "replica"
                 and node.serving
                 and node.busy is None
-                and node.upstream not in (None, target.name)
-                and not self.c.nodes[node.upstream].writable
+                and node.upstream != target.name
+                and (node.upstream is None or not self.c.nodes[node.upstream].writable)
             ):
                 self.c.event("reconfigured", name, f"replica of {target.name}")
                 self.repoint(node, target)
@@ -211,9 +212,14 @@ class ObserversFamily(Controller):
         if self.c.env.now >= self._fault_at:
             self.c.event("failure_detected", obs.primary, f"odown by {obs.name}")
         yield env.timeout(self.rng.uniform(0.0, 1.0))
-        epoch = max(o.epoch for o in self.observers.values()) + 1
+        # Sentinel's current epoch: an attempt that won its votes but promoted nobody still
+        # used up its epoch, so the next one asks for a later one (asking again for the same
+        # epoch would get no vote at all, and the cluster would never fail over).
+        reachable = self._reachable(obs)
+        epoch = max(o.epoch for o in self.observers.values())
+        epoch = max(epoch, *(o.voted_epoch for o in reachable)) + 1
         votes = 0
-        for other in self._reachable(obs):
+        for other in reachable:
             if other.voted_epoch < epoch:
                 other.voted_epoch = epoch
                 votes += 1
@@ -236,11 +242,7 @@ class ObserversFamily(Controller):
         candidates = [
             c.nodes[n]
             for n in self.managed()
-            if n != old.name
-            and c.nodes[n].role == "replica"
-            and c.nodes[n].serving
-            and c.nodes[n].busy is None
-            and c.net.connected(leader.name, n)
+            if n != old.name and c.nodes[n].promotable and c.net.connected(leader.name, n)
         ]
         if not candidates:
             c.event("no_candidate", leader.name)

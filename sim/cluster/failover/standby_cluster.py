@@ -120,14 +120,7 @@ class StandbyClusterController(Controller):
 
     def _promote(self) -> Generator[Any, Any, None]:
         now = self.c.env.now
-        candidates = [
-            self.c.nodes[n]
-            for n in self.nodes
-            if self.c.nodes[n].role == "replica"
-            and self.c.nodes[n].serving
-            and self.c.nodes[n].busy is None
-            and not self.c.nodes[n].wiped
-        ]
+        candidates = [self.c.nodes[n] for n in self.nodes if self.c.nodes[n].promotable]
         if not candidates:
             self.c.event("no_candidate", self.nodes[0], "no standby cluster node can take over")
             self._declared = False
