@@ -3,27 +3,11 @@ loss counts, and an exact interval on the split-brain share."""
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
+import preset_atlas as ATLAS
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _atlas() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("preset_atlas", REPO / "scripts/preset_atlas.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["preset_atlas"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ATLAS = _atlas()
 
 
 def _run(
