@@ -26,7 +26,7 @@ def down_intervals(attempts: Sequence[Attempt], stable_s: float, t_end: float) -
         return []
     recoveries = Recoveries(attempts, stable_s, t_end)
     by_invoke, invokes = recoveries.by_invoke, recoveries.invokes
-    last_done = min(t_end, max(tc for _, tc, _ in by_invoke))
+    last_done = min(t_end, max(a[1] for a in by_invoke))
     out: list[Interval] = []
     i = 0
     while i < len(by_invoke):

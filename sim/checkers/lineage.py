@@ -81,6 +81,16 @@ class LineageTree:
             self._times[lineage] = times
             self._lsns[lineage] = lsns
 
+    def left_behind(self) -> dict[int, float]:
+        """For each lineage of the final chain but the last, when the chain moved on from it:
+        the start of its successor (the promotion that forked below whatever it held past the
+        fork)."""
+        return {
+            lineage: self.rows[nxt].t
+            for lineage, nxt in zip(self.chain, self.chain[1:], strict=False)
+            if nxt in self.rows
+        }
+
     def survives(self, lineage: int, lsn: int) -> bool:
         """Whether the final state holds position (`lineage`, `lsn`)."""
         lim = self.limit.get(lineage)

@@ -14,8 +14,11 @@ from sim.history import History
 INF = float("inf")
 
 OpKind = Literal["write", "read"]
-# (t_invoke, t_complete, good) for one op; tuples because a site holds thousands of them.
-Attempt = tuple[float, float, bool]
+# (t_invoke, t_complete, good, t_failed) for one op; tuples because a site holds thousands of
+# them. t_failed is when a bad op's failure became a fact: its completion, except for an op
+# acknowledged in time at a position the final state lost, which failed when the history moved
+# on without it (the promotion that forked below it); a good op's t_failed is its completion.
+Attempt = tuple[float, float, bool, float]
 
 
 def site_attempts(
@@ -32,6 +35,7 @@ def site_attempts(
     t_end = float(history.meta["t_observe_end"])
     slow_s = float(history.meta["slow_s"])
     get_limit = tree.limit.get
+    left_at = tree.left_behind().get
     kinds: dict[str, dict[str, list[Attempt]]] = {"write": {}, "read": {}}
     for o in history.ops:
         ti = o.t_invoke
@@ -49,9 +53,15 @@ def site_attempts(
             continue
         if o.outcome == "ok" and tc - ti <= slow_s:
             lim = get_limit(o.lineage)
-            site.append((ti, tc, lim is not None and o.lsn <= lim))
+            if lim is not None and o.lsn <= lim:
+                site.append((ti, tc, True, tc))
+            else:
+                # Why not its ack: a write acknowledged in the quiet before a crash and lost
+                # to the failover is that crash's, not the incident before it.
+                left = left_at(o.lineage)
+                site.append((ti, tc, False, tc if left is None else max(tc, left)))
         else:
-            site.append((ti, tc, False))
+            site.append((ti, tc, False, tc))
     return kinds
 
 
@@ -67,7 +77,7 @@ class Recoveries:
         # bad_before[i]: bad ops among the first i by invocation, so a window's bad count is
         # a difference and each candidate costs two bisects.
         self.bad_before = list(accumulate((not a[2] for a in self.by_invoke), initial=0))
-        self.goods = sorted(tc for _, tc, good in self.by_invoke if good)
+        self.goods = sorted(a[1] for a in self.by_invoke if a[2])
         self.stable_s = stable_s
         self.t_end = t_end
 
@@ -96,22 +106,23 @@ def worst_incident_rto_s(
 ) -> float:
     """One site's worst RTO over several incidents (random failure profiles): each incident
     is judged as `site_rto_s` judges the only one, from its own fault, on the bad ops that
-    failed while it was the latest (ended by the next incident's start; its recovery may
-    come later). A request in flight when the next fault strikes fails because of that
-    fault, not of the incident before it, which may have recovered long ago. 0 without any
+    completed after it and failed while it was the latest (ended by the next incident's
+    start; its recovery may come later). A request in flight when the next fault strikes
+    fails because of that fault, not of the incident before it, which may have recovered
+    long ago; so does a write acknowledged before it and lost to its failover. 0 without any
     incident."""
     recoveries = Recoveries(attempts, stable_s, t_end)
-    bad = [(ti, tc) for ti, tc, good in recoveries.by_invoke if not good]
-    bad_invokes = [ti for ti, _ in bad]
-    longest = max((tc - ti for ti, tc in bad), default=0.0)
+    bad = [(a[0], a[1], a[3]) for a in recoveries.by_invoke if not a[2]]
+    bad_invokes = [b[0] for b in bad]
+    longest = max((tc - ti for ti, tc, _ in bad), default=0.0)
     worst = 0.0
     for i, t_fault in enumerate(starts):
         t_next = starts[i + 1] if i + 1 < len(starts) else INF
         t_bad = None
-        for ti, tc in bad[bisect_left(bad_invokes, t_fault - longest) :]:
+        for ti, tc, tf in bad[bisect_left(bad_invokes, t_fault - longest) :]:
             if ti >= t_next:
                 break
-            if t_fault < tc <= t_next:
+            if t_fault < tc and tf <= t_next:
                 t_bad = max(t_fault, ti)
                 break
         if t_bad is None:

@@ -6,17 +6,18 @@ from __future__ import annotations
 import pytest
 
 from sim.checkers import down_intervals, union_s
+from sim.checkers.rto import Attempt
 
 STABLE, END = 5.0, 100.0
 
 
-def _writes(bad: list[tuple[float, float]], every: float = 0.5) -> list[tuple[float, float, bool]]:
+def _writes(bad: list[tuple[float, float]], every: float = 0.5) -> list[Attempt]:
     """A write every `every` s from 0 to END, each 10 ms long, bad inside the given spans."""
     out = []
     t = 0.0
     while t < END:
         good = not any(a <= t < b for a, b in bad)
-        out.append((t, t + 0.01, good))
+        out.append((t, t + 0.01, good, t + 0.01))
         t += every
     return out
 

@@ -143,20 +143,25 @@ def test_no_reads_at_all_leave_read_rto_censored(crash: HistoryBuilder) -> None:
 
 
 def test_site_rto_on_bare_attempts() -> None:
-    # (t_invoke, t_complete, good): a bad op at 10, a good one at 11, then nothing invoked in
-    # its window; a good op at 20 with a good op invoked at 24 in its window.
-    attempts = [(10.0, 10.5, False), (10.7, 11.0, True), (20.0, 20.5, True), (24.0, 24.25, True)]
+    # (t_invoke, t_complete, good, t_failed): a bad op at 10, a good one at 11, then nothing
+    # invoked in its window; a good op at 20 with a good op invoked at 24 in its window.
+    attempts = [
+        (10.0, 10.5, False, 10.5),
+        (10.7, 11.0, True, 11.0),
+        (20.0, 20.5, True, 20.5),
+        (24.0, 24.25, True, 24.25),
+    ]
     assert site_rto_s(attempts, 10.0, 5.0, 60.0) == 10.5
     assert site_rto_s(attempts, 10.0, 5.0, 25.0) == INF
     assert site_rto_s(attempts[1:], 10.0, 5.0, 60.0) == 0.0
     # A failure that ended before the fault is not part of the incident.
-    assert site_rto_s([(5.0, 5.5, False), *attempts[1:]], 10.0, 5.0, 60.0) == 0.0
+    assert site_rto_s([(5.0, 5.5, False, 5.5), *attempts[1:]], 10.0, 5.0, 60.0) == 0.0
 
 
 def test_site_rto_counts_from_the_fault_when_the_first_bad_op_began_before_it() -> None:
     # Failed op invoked at 9.5; a good op acked at 9.8, before the fault, is no recovery.
-    attempts = [(9.5, 10.5, False), (9.6, 9.8, True)]
-    attempts += [(t, t + 0.25, True) for t in (10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0)]
+    attempts = [(9.5, 10.5, False, 10.5), (9.6, 9.8, True, 9.8)]
+    attempts += [(t, t + 0.25, True, t + 0.25) for t in (10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0)]
     assert site_rto_s(attempts, 10.0, 5.0, 60.0) == 0.25
 
 
